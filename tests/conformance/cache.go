@@ -1,0 +1,4 @@
+package conformance
+
+// describeCache registers the specs of the site-scoped app.Cache. (placeholder)
+func describeCache(newBackend Factory, f Features) {}
