@@ -1,0 +1,80 @@
+package app
+
+import (
+	"context"
+
+	"github.com/rediscache/rediscache/domain"
+)
+
+// Search is a site-scoped handle on autocomplete dictionaries, the Go form of
+// Frappe's RedisearchWrapper (returned by RedisWrapper.ft). Every dictionary
+// key is prefixed with the site, so two sites using the same dictionary name
+// never see each other's suggestions.
+type Search struct {
+	c     *Cache
+	index string
+}
+
+// DefaultIndex is the index name Frappe's ft() uses when none is given.
+const DefaultIndex = "idx"
+
+// FT returns the search handle of index (DefaultIndex when empty). As in
+// Frappe, the index name only labels the handle; suggestions live in the
+// dictionaries named in each call.
+func (c *Cache) FT(index string) *Search {
+	if index == "" {
+		index = DefaultIndex
+	}
+	return &Search{c: c, index: index}
+}
+
+// Index returns the site-prefixed index name (Frappe's index_name).
+func (s *Search) Index() string {
+	k, _ := s.c.siteKey(s.index)
+	return k
+}
+
+// SugAdd adds suggestions to the dictionary dict in one non-transactional
+// pipeline and returns the dictionary size. A zero Score means
+// domain.DefaultScore; Incr adds to the stored score; Payload (nil: none)
+// replaces the stored payload.
+func (s *Search) SugAdd(ctx context.Context, dict string, suggestions ...domain.Suggestion) (int64, error) {
+	k, err := s.c.siteKey(dict)
+	if err != nil {
+		return 0, err
+	}
+	if len(suggestions) == 0 {
+		return s.c.store.SugLen(ctx, k)
+	}
+	return s.c.store.SugAdd(ctx, k, suggestions...)
+}
+
+// SugGet returns the suggestions of dict that complete prefix, best first.
+// Frappe asks for at most 10 by default; here opts.Max 0 means the module's
+// default (domain.DefaultSugMax).
+func (s *Search) SugGet(ctx context.Context, dict, prefix string, opts domain.SugGetOptions) ([]domain.Suggestion, error) {
+	k, err := s.c.siteKey(dict)
+	if err != nil {
+		return nil, err
+	}
+	return s.c.store.SugGet(ctx, k, prefix, opts)
+}
+
+// SugDel removes the suggestion exactly equal to str from dict and reports
+// whether it was there.
+func (s *Search) SugDel(ctx context.Context, dict, str string) (bool, error) {
+	k, err := s.c.siteKey(dict)
+	if err != nil {
+		return false, err
+	}
+	return s.c.store.SugDel(ctx, k, str)
+}
+
+// SugLen returns the number of suggestions in dict.
+func (s *Search) SugLen(ctx context.Context, dict string) (int64, error) {
+	k, err := s.c.siteKey(dict)
+	if err != nil {
+		return 0, err
+	}
+	return s.c.store.SugLen(ctx, k)
+}
