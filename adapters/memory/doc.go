@@ -1,0 +1,42 @@
+// Package memory is an in-process cache backend: a driven adapter of the
+// hexagon that implements every port of package ports (KeyValue, Hash, Set,
+// List, Suggest, Invalidation, and Pinger) with Go maps instead of a Redis
+// server. It needs no server, so tests, examples and single-process
+// deployments can run the core (package app) unchanged; the conformance suite
+// in tests/conformance holds it to the same contract as the Redis adapters,
+// and its replies are meant to be those of Redis 7.0.
+//
+// # Databases and handles
+//
+// New creates a DB, the counterpart of one Redis server, and returns a Store,
+// the counterpart of one client connection. Store.Peer opens another handle
+// on the same DB with its own client id, so that cross-client behaviour
+// (invalidations of another client's writes) can be exercised in process.
+// Closing a Store closes that handle and its subscriptions; closing the last
+// one (or DB.Close) closes the DB.
+//
+// # Concurrency
+//
+// A DB is guarded by one mutex, so every command is atomic, as in
+// single-threaded Redis. Values are copied on the way in and out: callers
+// never alias stored bytes. Scan snapshots the matching keys and calls its
+// callback without the lock.
+//
+// # Expiry
+//
+// TTLs have millisecond precision and follow domain.NoExpiry. Time is read
+// from the clock given by WithClock (time.Now by default). A key is gone as
+// soon as its deadline is reached: every command treats it as missing and
+// removes it. A timer owned by the DB, armed for the earliest deadline (and
+// polling every few milliseconds under a custom clock), also removes expired
+// keys nobody touches, so their invalidations go out on time.
+//
+// # Invalidations
+//
+// Store.Invalidations reports, like Redis' CLIENT TRACKING BCAST NOLOOP,
+// every change made through the other handles of the DB, every expiry, and
+// every flush (as an All event). Events are delivered in the order of the
+// changes on a buffered channel, without ever blocking a writer: when a
+// consumer lets its buffer fill up, its pending events are replaced by one
+// All event with domain.ReasonOverflow.
+package memory
