@@ -1,0 +1,142 @@
+package clientcache_test
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rediscache/rediscache/adapters/memory"
+	"github.com/rediscache/rediscache/app"
+	"github.com/rediscache/rediscache/app/clientcache"
+	"github.com/rediscache/rediscache/domain"
+)
+
+// benchKeys is the size of the key set the hit benchmarks cycle over.
+const benchKeys = 1024
+
+// warmCache returns a started ClientCache over an in-memory backend whose
+// keys (returned) all hold a local copy of a string value.
+func warmCache(tb testing.TB) (*clientcache.ClientCache, []string) {
+	tb.Helper()
+	ctx := context.Background()
+	store := memory.New(memory.Config{})
+	writer := store.Peer()
+	tb.Cleanup(func() {
+		_ = writer.Close()
+		_ = store.Close()
+	})
+	cache, err := app.New(store, app.Config{Site: "bench"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	cc, err := clientcache.New(cache, store, clientcache.Config{MaxEntries: 4 * benchKeys})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keys := make([]string, benchKeys)
+	for i := range keys {
+		keys[i] = "key:" + strconv.Itoa(i)
+		raw, _ := json.Marshal("value-" + strconv.Itoa(i))
+		k, err := cache.MakeKey(keys[i])
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := writer.Set(ctx, k, raw, domain.NoExpiry); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	// Start after the writes: their invalidations (asynchronous) must not
+	// drop the copies read below.
+	if err := cc.Start(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = cc.Stop(context.Background()) })
+	for _, k := range keys {
+		if _, err := clientcache.GetValue[string](ctx, cc, k); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	before := cc.Statistics()
+	for _, k := range keys {
+		if _, err := clientcache.GetValue[string](ctx, cc, k); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if after := cc.Statistics(); after.Hits-before.Hits != benchKeys || after.Misses != before.Misses {
+		tb.Fatalf("cache not warm: %d hits, %d new misses for %d keys",
+			after.Hits-before.Hits, after.Misses-before.Misses, benchKeys)
+	}
+	return cc, keys
+}
+
+// BenchmarkHit measures a warm local hit of GetValue[string], every
+// goroutine cycling over the key set, next to the reference: the same
+// lookup in a map guarded by one sync.RWMutex.
+func BenchmarkHit(b *testing.B) {
+	ctx := context.Background()
+	b.Run("baseline-rwmutex-map", func(b *testing.B) {
+		var mu sync.RWMutex
+		m := make(map[string]any, benchKeys)
+		keys := make([]string, benchKeys)
+		for i := range keys {
+			keys[i] = "key:" + strconv.Itoa(i)
+			m[keys[i]] = "value-" + strconv.Itoa(i)
+		}
+		var seq atomic.Uint64
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := int(seq.Add(257))
+			for pb.Next() {
+				mu.RLock()
+				v, ok := m[keys[i&(benchKeys-1)]]
+				mu.RUnlock()
+				if s, _ := v.(string); !ok || s == "" {
+					b.Error("miss")
+					return
+				}
+				i++
+			}
+		})
+	})
+	b.Run("rediscache", func(b *testing.B) {
+		cc, keys := warmCache(b)
+		var seq atomic.Uint64
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			i := int(seq.Add(257))
+			for pb.Next() {
+				s, err := clientcache.GetValue[string](ctx, cc, keys[i&(benchKeys-1)])
+				if err != nil || s == "" {
+					b.Error("miss", err)
+					return
+				}
+				i++
+			}
+		})
+	})
+}
+
+// TestHitAllocs proves a warm GetValue[string] hit allocates nothing.
+func TestHitAllocs(t *testing.T) {
+	ctx := context.Background()
+	cc, keys := warmCache(t)
+	before := cc.Statistics()
+	i := 0
+	allocs := testing.AllocsPerRun(1000, func() {
+		if _, err := clientcache.GetValue[string](ctx, cc, keys[i%len(keys)]); err != nil {
+			t.Fatal(err)
+		}
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("a warm GetValue[string] hit allocates %v times, want 0", allocs)
+	}
+	if after := cc.Statistics(); after.Misses != before.Misses {
+		t.Errorf("%d misses during the run: the hits were not local", after.Misses-before.Misses)
+	}
+}

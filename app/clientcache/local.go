@@ -1,0 +1,265 @@
+package clientcache
+
+import (
+	"hash/maphash"
+	"sync"
+	"sync/atomic"
+)
+
+// shardCount spreads the local entries over independently locked maps, so
+// parallel hits on different keys never contend on one lock.
+const shardCount = 64
+
+// entry is one local slot: a value (or a remembered miss), or a placeholder
+// for a fetch in flight.
+type entry struct {
+	key string
+
+	// Set once before the entry is published; read-only afterwards.
+	value   any    // decoded value, nil for a remembered miss
+	raw     []byte // encoded value, nil for a remembered miss
+	missing bool   // the backend had no such key
+	size    int64
+	expires int64 // clock nanoseconds
+
+	ref     atomic.Bool // CLOCK reference bit, set by hits
+	removed atomic.Bool // no longer in its shard's map
+
+	// Placeholder fields: token != 0 marks a fetch in flight. done is
+	// closed once res is set.
+	token uint64
+	done  chan struct{}
+	res   fetchResult
+}
+
+type fetchResult struct {
+	value any
+	raw   []byte
+	err   error
+}
+
+type shard struct {
+	mu     sync.RWMutex
+	m      map[string]*entry
+	hits   atomic.Uint64
+	misses atomic.Uint64
+	_      [64]byte // keep shards on separate cache lines
+}
+
+// local is the bounded set of entries. Lock order: evictMu, then a shard.
+type local struct {
+	seed   maphash.Seed
+	shards [shardCount]shard
+
+	count atomic.Int64 // published (non-placeholder) entries in the maps
+	bytes atomic.Int64 // sum of their sizes
+
+	maxEntries int64
+	maxBytes   int64
+
+	evictMu   sync.Mutex
+	ring      []*entry // published entries, oldest first (CLOCK hand at 0)
+	evictions atomic.Uint64
+	dropped   atomic.Uint64 // entries dropped by invalidations
+	tokens    atomic.Uint64
+}
+
+func newLocal(maxEntries int, maxBytes int64) *local {
+	l := &local{seed: maphash.MakeSeed(), maxEntries: int64(maxEntries), maxBytes: maxBytes}
+	for i := range l.shards {
+		l.shards[i].m = make(map[string]*entry)
+	}
+	return l
+}
+
+func (l *local) shardOf(key []byte) *shard {
+	return &l.shards[maphash.Bytes(l.seed, key)&(shardCount-1)]
+}
+
+func (l *local) shardOfString(key string) *shard {
+	return &l.shards[maphash.String(l.seed, key)&(shardCount-1)]
+}
+
+// lookup returns the published entry for key, if any. It never allocates.
+func (l *local) lookup(key []byte) (*shard, *entry) {
+	sh := l.shardOf(key)
+	sh.mu.RLock()
+	e := sh.m[string(key)]
+	sh.mu.RUnlock()
+	return sh, e
+}
+
+// reserve returns, under the shard lock, either the live entry for key
+// (hit), a placeholder another fetch owns (wait on it), or a new placeholder
+// this caller owns (own). An expired entry is replaced by the placeholder.
+func (l *local) reserve(key string, now int64) (hit, wait, own *entry) {
+	sh := l.shardOfString(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e := sh.m[key]; e != nil {
+		if e.token != 0 {
+			return nil, e, nil
+		}
+		if now < e.expires {
+			return e, nil, nil
+		}
+		l.unlinkLocked(sh, e)
+	}
+	ph := &entry{key: key, token: l.tokens.Add(1), done: make(chan struct{})}
+	sh.m[key] = ph
+	return nil, nil, ph
+}
+
+// publish replaces the placeholder ph with e if ph is still in place, that
+// is if no invalidation, delete or flush removed it meanwhile. It reports
+// whether e was stored, and enforces the bounds afterwards.
+func (l *local) publish(ph, e *entry) bool {
+	sh := l.shardOfString(ph.key)
+	sh.mu.Lock()
+	if sh.m[ph.key] != ph {
+		sh.mu.Unlock()
+		return false
+	}
+	sh.m[ph.key] = e
+	l.count.Add(1)
+	l.bytes.Add(e.size)
+	sh.mu.Unlock()
+	l.admit(e)
+	return true
+}
+
+// finish hands the fetch result to the goroutines waiting on ph. If ph is
+// still in place (the fetch failed or was not published), it is removed.
+func (l *local) finish(ph *entry, res fetchResult) {
+	sh := l.shardOfString(ph.key)
+	sh.mu.Lock()
+	if sh.m[ph.key] == ph {
+		delete(sh.m, ph.key)
+	}
+	sh.mu.Unlock()
+	ph.res = res
+	close(ph.done)
+}
+
+// remove drops key (entry or placeholder). It reports whether a published
+// entry was dropped.
+func (l *local) remove(key string) bool {
+	sh := l.shardOfString(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.m[key]
+	if e == nil {
+		return false
+	}
+	if e.token != 0 {
+		delete(sh.m, key) // the fetch in flight will not publish
+		return false
+	}
+	l.unlinkLocked(sh, e)
+	return true
+}
+
+// unlinkLocked removes a published entry from its shard and the accounting.
+func (l *local) unlinkLocked(sh *shard, e *entry) {
+	delete(sh.m, e.key)
+	e.removed.Store(true)
+	l.count.Add(-1)
+	l.bytes.Add(-e.size)
+}
+
+// clear drops every entry and placeholder and returns how many published
+// entries were dropped.
+func (l *local) clear() int64 {
+	l.evictMu.Lock()
+	defer l.evictMu.Unlock()
+	var n int64
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.Lock()
+		for _, e := range sh.m {
+			if e.token == 0 {
+				l.unlinkLocked(sh, e)
+				n++
+			}
+		}
+		clear(sh.m)
+		sh.mu.Unlock()
+	}
+	clear(l.ring)
+	l.ring = l.ring[:0]
+	return n
+}
+
+// admit appends e to the CLOCK ring and evicts until both bounds hold.
+// A referenced entry gets a second chance: its bit is cleared and it moves
+// to the back.
+func (l *local) admit(e *entry) {
+	l.evictMu.Lock()
+	defer l.evictMu.Unlock()
+	if e.removed.Load() {
+		return
+	}
+	l.ring = append(l.ring, e)
+	for l.over() && len(l.ring) > 0 {
+		h := l.ring[0]
+		l.ring[0] = nil
+		l.ring = l.ring[1:]
+		if h.removed.Load() {
+			continue
+		}
+		if h.ref.Load() && h != e {
+			h.ref.Store(false)
+			l.ring = append(l.ring, h)
+			continue
+		}
+		sh := l.shardOfString(h.key)
+		sh.mu.Lock()
+		if sh.m[h.key] == h {
+			l.unlinkLocked(sh, h)
+			l.evictions.Add(1)
+		}
+		sh.mu.Unlock()
+	}
+	// Entries dropped by invalidations stay in the ring until the hand
+	// reaches them; compact when they dominate.
+	if len(l.ring) > 64 && int64(len(l.ring)) > 2*l.count.Load() {
+		live := l.ring[:0]
+		for _, r := range l.ring {
+			if !r.removed.Load() {
+				live = append(live, r)
+			}
+		}
+		clear(l.ring[len(live):])
+		l.ring = live
+	}
+}
+
+func (l *local) over() bool {
+	return l.count.Load() > l.maxEntries || (l.maxBytes > 0 && l.bytes.Load() > l.maxBytes)
+}
+
+// sizeOf is the accounted size of an entry.
+func sizeOf(key string, raw []byte) int64 { return int64(len(key) + len(raw)) }
+
+// accountedBytes recomputes the byte sum from the maps, for tests.
+func (l *local) accountedBytes() (entries int64, bytes int64) {
+	for i := range l.shards {
+		sh := &l.shards[i]
+		sh.mu.RLock()
+		for _, e := range sh.m {
+			if e.token == 0 {
+				entries++
+				bytes += e.size
+			}
+		}
+		sh.mu.RUnlock()
+	}
+	return entries, bytes
+}
+
+// AccountedBytes recomputes the byte total of c's local entries from scratch.
+// Tests compare it with Statistics().Bytes to prove the running total exact.
+func AccountedBytes(c *ClientCache) int64 {
+	_, b := c.local.accountedBytes()
+	return b
+}
