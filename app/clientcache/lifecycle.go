@@ -145,7 +145,7 @@ func (c *ClientCache) loop(ctx context.Context, inv <-chan domain.Invalidation, 
 func (c *ClientCache) lose(why string) {
 	c.healthy.Store(false)
 	c.local.clear()
-	c.log.Warn("client cache off: "+why+"; serving from the backend until tracking is back")
+	c.log.Warn("client cache off: " + why + "; serving from the backend until tracking is back")
 }
 
 // resubscribe retries the subscription with backoff, then flushes and turns
