@@ -1,0 +1,220 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rediscache/rediscache/domain"
+)
+
+// translate turns an error of go-redis into one that matches exactly one
+// domain sentinel (or context.Canceled / context.DeadlineExceeded), with the
+// command and key as context. It is the only place where driver errors are
+// classified; go-redis errors never cross a port bare.
+//
+//   - nil stays nil; an error that already matches a domain sentinel is
+//     returned unchanged;
+//   - context.Canceled and context.DeadlineExceeded are wrapped and still
+//     match;
+//   - redis.Nil becomes domain.ErrNotFound and WRONGTYPE domain.ErrWrongType;
+//   - a closed client becomes domain.ErrClosed;
+//   - unreachable or not-ready servers (network errors, EOF, pool timeouts,
+//     LOADING, BUSY, MASTERDOWN, READONLY, ...) and rejected credentials
+//     (NOAUTH, WRONGPASS) become domain.ErrUnavailable;
+//   - unknown commands (a missing module) become domain.ErrNotSupported,
+//     with a hint naming the module for its commands (FT.*);
+//   - the RediSearch module's replies to bad arguments ("Invalid query",
+//     "ERR invalid score") become domain.ErrInvalidArgument;
+//   - any other error is wrapped as is.
+//
+// Except for redis.Nil and WRONGTYPE, the go-redis error stays in the chain.
+// Messages carry the command name and key, never a password: neither
+// go-redis nor Redis echo credentials in their errors.
+func translate(op, key string, err error) error {
+	if err == nil || isDomain(err) {
+		return err
+	}
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return wrap(op, key, err)
+	case errors.Is(err, redis.Nil):
+		return wrap(op, key, domain.ErrNotFound)
+	case errors.Is(err, redis.ErrClosed):
+		return wrap2(op, key, domain.ErrClosed, err)
+	}
+
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		msg := rerr.Error()
+		switch {
+		case strings.HasPrefix(msg, "WRONGTYPE"):
+			return wrap(op, key, domain.ErrWrongType)
+		case isAuthError(msg):
+			return fmt.Errorf("%s: %w: authentication failed (check the username and password): %w",
+				prefix(op, key), domain.ErrUnavailable, err)
+		case isUnavailableReply(msg):
+			return wrap2(op, key, domain.ErrUnavailable, err)
+		case isUnknownCommand(msg):
+			if hint := moduleHint(msg); hint != "" {
+				return fmt.Errorf("%s: %w: %s: %w", prefix(op, key), domain.ErrNotSupported, hint, err)
+			}
+			return wrap2(op, key, domain.ErrNotSupported, err)
+		case isInvalidArgumentReply(msg):
+			return wrap2(op, key, domain.ErrInvalidArgument, err)
+		}
+		return wrap(op, key, err)
+	}
+
+	if isNetworkError(err) {
+		return wrap2(op, key, domain.ErrUnavailable, err)
+	}
+	return wrap(op, key, err)
+}
+
+// isReply reports whether err is a reply of the server (redis.Nil
+// included) rather than a failure to get one.
+func isReply(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr)
+}
+
+// isDomain reports whether err already matches a domain sentinel.
+func isDomain(err error) bool {
+	return errors.Is(err, domain.ErrNotFound) ||
+		errors.Is(err, domain.ErrWrongType) ||
+		errors.Is(err, domain.ErrInvalidArgument) ||
+		errors.Is(err, domain.ErrUnavailable) ||
+		errors.Is(err, domain.ErrNotSupported) ||
+		errors.Is(err, domain.ErrClosed)
+}
+
+// isAuthError recognises the replies of a server that refuses the
+// connection's credentials, or wants some.
+func isAuthError(msg string) bool {
+	for _, p := range []string{
+		"NOAUTH",               // password required, none sent
+		"WRONGPASS",            // Redis >= 6
+		"ERR invalid password", // Redis < 6
+		"ERR AUTH",             // AUTH sent to a server without a password (Redis >= 6)
+		"ERR Client sent AUTH", // same, Redis < 6
+		"ERR invalid username-password pair",
+	} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isUnavailableReply recognises replies of a server that is up but cannot
+// serve the command now: still loading, busy with a script, a replica whose
+// master is down, a former master demoted by a failover.
+func isUnavailableReply(msg string) bool {
+	for _, p := range []string{
+		"LOADING", "BUSY ", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN",
+		"ERR max number of clients reached",
+	} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// isUnknownCommand recognises the reply to a command the server does not
+// have, such as FT.SUGADD without the RediSearch module.
+func isUnknownCommand(msg string) bool {
+	lower := strings.ToLower(msg)
+	return strings.HasPrefix(lower, "err unknown command") ||
+		strings.HasPrefix(lower, "err unknown subcommand")
+}
+
+// isNetworkError recognises failures to reach or talk to the server.
+func isNetworkError(err error) bool {
+	if errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, redis.ErrPoolTimeout) ||
+		errors.Is(err, redis.ErrPoolExhausted) ||
+		errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) ||
+		errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, syscall.ETIMEDOUT) ||
+		errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH) ||
+		errors.Is(err, syscall.ENOENT) { // unix socket path missing
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	var (
+		certErr   *tls.CertificateVerificationError
+		recordErr tls.RecordHeaderError
+		alertErr  tls.AlertError
+	)
+	if errors.As(err, &certErr) || errors.As(err, &recordErr) || errors.As(err, &alertErr) {
+		return true
+	}
+	msg := err.Error()
+	for _, s := range []string{"i/o timeout", "connection refused", "connection reset", "broken pipe", "no route to host"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// prefix is the start of every message: "rediscache: <op> <key>".
+func prefix(op, key string) string {
+	if key == "" {
+		return "rediscache: " + op
+	}
+	return fmt.Sprintf("rediscache: %s %q", op, key)
+}
+
+// wrap returns err with the command and key in front.
+func wrap(op, key string, err error) error {
+	return fmt.Errorf("%s: %w", prefix(op, key), err)
+}
+
+// wrap2 returns kind, then the original err, with the command and key in
+// front; errors.Is matches both.
+func wrap2(op, key string, kind, err error) error {
+	return fmt.Errorf("%s: %w: %w", prefix(op, key), kind, err)
+}
+
+// moduleHint returns how to get the module whose command the unknown
+// command reply msg names, or "" for a command of no known module.
+func moduleHint(msg string) string {
+	// "ERR unknown command 'FT.SUGADD', with args beginning with: ..."
+	_, rest, ok := strings.Cut(msg, "'")
+	if !ok {
+		return ""
+	}
+	name, _, ok := strings.Cut(rest, "'")
+	if !ok || !strings.HasPrefix(strings.ToUpper(name), "FT.") {
+		return ""
+	}
+	return fmt.Sprintf("RediSearch module not loaded (%s): install redis-redisearch and load it with --loadmodule",
+		strings.ToUpper(name))
+}
+
+// isInvalidArgumentReply recognises the RediSearch module's replies to
+// arguments it rejects: a suggestion prefix that is too long, a score that
+// is not a number.
+func isInvalidArgumentReply(msg string) bool {
+	return strings.HasPrefix(msg, "Invalid query") || strings.HasPrefix(msg, "ERR invalid score")
+}

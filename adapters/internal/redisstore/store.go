@@ -1,0 +1,202 @@
+// Package redisstore implements the data ports of rediscache on top of a
+// go-redis client. It holds all the command code shared by the standalone
+// and Sentinel adapters, which only build the client and hand it to New.
+//
+// Every error that leaves the package goes through translate (errors.go),
+// so callers only ever see the domain sentinels (or a context error).
+// Nothing is logged per command.
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/rediscache/rediscache/domain"
+	"github.com/rediscache/rediscache/ports"
+)
+
+// Interface checks: Store implements every data port. Suggest is in
+// suggest.go.
+var (
+	_ ports.KeyValue = (*Store)(nil)
+	_ ports.Hash     = (*Store)(nil)
+	_ ports.Set      = (*Store)(nil)
+	_ ports.List     = (*Store)(nil)
+	_ ports.Suggest  = (*Store)(nil)
+	_ ports.Store    = (*Store)(nil)
+	_ ports.Pinger   = (*Store)(nil)
+)
+
+// Store implements the data ports with Redis commands sent through a go-redis
+// client. It is safe for concurrent use.
+type Store struct {
+	// cur holds the client commands are sent through. It is read once
+	// per command (client()), so Tracked can swap in a new client
+	// generation while commands are in flight.
+	cur      atomic.Pointer[clientRef]
+	logger   *zap.Logger
+	endpoint string
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Option configures New.
+type Option interface {
+	apply(*options)
+}
+
+type options struct {
+	logger   *zap.Logger
+	endpoint string
+	tracking trackingOptions // NewTracked only (tracking.go)
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+// WithLogger sets the logger for connection-level events. The default,
+// and a nil logger, is zap.NewNop().
+func WithLogger(logger *zap.Logger) Option {
+	return optionFunc(func(o *options) {
+		if logger != nil {
+			o.logger = logger
+		}
+	})
+}
+
+// WithEndpoint names the backend in Ping errors, e.g. "127.0.0.1:6379" or
+// "master mymaster". It must not contain credentials.
+func WithEndpoint(endpoint string) Option {
+	return optionFunc(func(o *options) { o.endpoint = endpoint })
+}
+
+// New returns a Store that sends its commands through client and owns it:
+// Close closes the client. It panics if client is nil.
+func New(client redis.UniversalClient, opts ...Option) *Store {
+	if client == nil {
+		panic("redisstore: nil client")
+	}
+	return newStore(client, buildOptions(opts))
+}
+
+func buildOptions(opts []Option) options {
+	o := options{logger: zap.NewNop(), tracking: defaultTrackingOptions()}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	return o
+}
+
+func newStore(client redis.UniversalClient, o options) *Store {
+	s := &Store{logger: o.logger, endpoint: o.endpoint}
+	s.cur.Store(&clientRef{client})
+	return s
+}
+
+// clientRef boxes the client interface for atomic.Pointer.
+type clientRef struct{ c redis.UniversalClient }
+
+// client returns the client to send one command through. Commands read it
+// once and use that value throughout.
+func (s *Store) client() redis.UniversalClient { return s.cur.Load().c }
+
+// swapClient installs c as the client of every later command and returns
+// the one it replaces, which in-flight commands may still be using.
+func (s *Store) swapClient(c redis.UniversalClient) redis.UniversalClient {
+	return s.cur.Swap(&clientRef{c}).c
+}
+
+// Client returns the go-redis client the store sends its commands through,
+// for adapters that need more than the ports (tracking, Pub/Sub) and for
+// tests. A Tracked store replaces its client when a tracking session starts
+// or ends: the value returned is the current one.
+func (s *Store) Client() redis.UniversalClient { return s.client() }
+
+// Close closes the client. It is idempotent: later calls return nil. Calls
+// made after Close fail with an error matching domain.ErrClosed.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.closed.Store(true)
+		if err := s.client().Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
+			s.closeErr = fmt.Errorf("rediscache: close: %w", err)
+		}
+		s.logger.Debug("redis client closed", zap.String("endpoint", s.endpoint))
+	})
+	return s.closeErr
+}
+
+// Ping checks that the backend answers. Its error names the endpoint given
+// WithEndpoint.
+func (s *Store) Ping(ctx context.Context) error {
+	op := "ping"
+	if s.endpoint != "" {
+		op += " " + s.endpoint
+	}
+	if err := s.begin(ctx, op, ""); err != nil {
+		return err
+	}
+	return s.fail(ctx, op, "", s.client().Ping(ctx).Err())
+}
+
+// begin checks what every call checks before its round trip: the store is
+// open and ctx is live.
+func (s *Store) begin(ctx context.Context, op, key string) error {
+	if s.closed.Load() {
+		return wrap(op, key, domain.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return wrap(op, key, err)
+	}
+	return nil
+}
+
+// beginKey is begin plus the check that key is not empty.
+func (s *Store) beginKey(ctx context.Context, op, key string) error {
+	if key == "" {
+		return fmt.Errorf("rediscache: %s: %w: empty key", op, domain.ErrInvalidArgument)
+	}
+	return s.begin(ctx, op, key)
+}
+
+// beginKeys is begin plus the check that no key is empty. The key used in
+// messages is the only key, if there is just one.
+func (s *Store) beginKeys(ctx context.Context, op string, keys []string) error {
+	for _, k := range keys {
+		if k == "" {
+			return fmt.Errorf("rediscache: %s: %w: empty key", op, domain.ErrInvalidArgument)
+		}
+	}
+	return s.begin(ctx, op, msgKey(keys))
+}
+
+// fail translates the error of a round trip. When ctx ended during the
+// call and the error is not a server reply, the context error wins, so a
+// cancelled call always matches context.Canceled (or DeadlineExceeded)
+// even if go-redis reports it as a network error.
+func (s *Store) fail(ctx context.Context, op, key string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil && !isReply(err) && !errors.Is(err, ctxErr) {
+		return fmt.Errorf("%s: %w (%v)", prefix(op, key), ctxErr, err)
+	}
+	return translate(op, key, err)
+}
+
+// msgKey is the key named in messages about keys: the key itself when
+// there is one, nothing otherwise.
+func msgKey(keys []string) string {
+	if len(keys) == 1 {
+		return keys[0]
+	}
+	return ""
+}

@@ -1,0 +1,350 @@
+package redisstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// nullPayloadError is the text of the error go-redis (v9.23 pubsub.go,
+// newMessage: "redis: unsupported pubsub message payload: %T" of a nil
+// payload) returns for the null payload Redis sends to the invalidation
+// connection on FLUSHALL and FLUSHDB. The reply was fully read, so the
+// connection is still usable.
+const nullPayloadError = "redis: unsupported pubsub message payload: <nil>"
+
+// errRedial refuses a second connection of a listener: go-redis would
+// reconnect a failed PubSub silently, and the new connection would have a
+// new CLIENT ID that no data connection redirects to.
+var errRedial = errors.New("rediscache: listener connections are never redialled (a new connection has a new CLIENT ID)")
+
+// listener is one Pub/Sub connection subscribed to one channel, received by
+// one goroutine (loop), which never reconnects: a failure ends it.
+type listener struct {
+	client  redis.UniversalClient
+	ps      *redis.PubSub
+	channel string
+	id      int64 // CLIENT ID of the connection, when asked for
+	opts    trackingOptions
+
+	conns atomic.Int32 // connections initialised by the client
+
+	stopOnce sync.Once
+	stopped  chan struct{}
+	mu       sync.Mutex
+	reason   string
+	cause    error // nil: stopped on purpose
+}
+
+// openListener builds a client with factory, opens its single connection,
+// reads the connection's CLIENT ID there when wantID is set, subscribes it
+// to channel and waits for the confirmation. The client's only connection
+// is the PubSub's: go-redis dials it through the client's init path
+// (Client.pubSub → initConn → OnConnect), so the ID read in OnConnect is the
+// subscribed connection's, and any further connection is refused.
+func openListener(ctx context.Context, factory ClientFactory, wantID bool, opts trackingOptions, channel string) (*listener, error) {
+	l := &listener{channel: channel, opts: opts, stopped: make(chan struct{})}
+	var id atomic.Int64
+	l.client = factory(func(ctx context.Context, cn *redis.Conn) error {
+		if l.conns.Add(1) > 1 {
+			return errRedial
+		}
+		if !wantID {
+			return nil
+		}
+		v, err := cn.ClientID(ctx).Result()
+		if err != nil {
+			return err
+		}
+		id.Store(v)
+		return nil
+	})
+	if l.client == nil {
+		return nil, errors.New("rediscache: client factory returned nil")
+	}
+	if err := checkProtocol(l.client, "listener"); err != nil {
+		l.close()
+		return nil, err
+	}
+	l.client.AddHook(&dialOnce{})
+
+	l.ps = l.client.Subscribe(ctx) // no channel: Subscribe below reports errors
+	if err := l.ps.Subscribe(ctx, channel); err != nil {
+		l.close()
+		return nil, err
+	}
+	msg, err := l.ps.ReceiveTimeout(ctx, subscribeTimeout)
+	if err != nil {
+		l.close()
+		return nil, err
+	}
+	if sub, ok := msg.(*redis.Subscription); !ok || sub.Kind != "subscribe" || sub.Channel != channel {
+		l.close()
+		return nil, fmt.Errorf("rediscache: subscribe %q: unexpected reply %v", channel, msg)
+	}
+	if n := l.conns.Load(); n != 1 {
+		l.close()
+		return nil, fmt.Errorf("rediscache: subscribe %q: %d connections initialised, want exactly the PubSub's", channel, n)
+	}
+	if wantID {
+		if l.id = id.Load(); l.id == 0 {
+			l.close()
+			return nil, fmt.Errorf("rediscache: subscribe %q: CLIENT ID of the connection not read", channel)
+		}
+	}
+	return l, nil
+}
+
+// stop ends the loop: the first call records why and closes the PubSub,
+// which wakes a blocked receive. A nil cause means on purpose.
+func (l *listener) stop(reason string, cause error) {
+	l.stopOnce.Do(func() {
+		l.mu.Lock()
+		l.reason, l.cause = reason, cause
+		l.mu.Unlock()
+		close(l.stopped)
+		if l.ps != nil {
+			_ = l.ps.Close()
+		}
+	})
+}
+
+// why returns what the first stop recorded, and whether stop was called.
+func (l *listener) why() (string, error, bool) {
+	select {
+	case <-l.stopped:
+	default:
+		return "", nil, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reason, l.cause, true
+}
+
+// fail stops the listener as lost and returns what stopped it (an earlier
+// stop wins).
+func (l *listener) fail(reason string, cause error) (string, error) {
+	l.stop(reason, cause)
+	r, c, _ := l.why()
+	return r, c
+}
+
+// close stops the listener and closes its client.
+func (l *listener) close() {
+	l.stop("closed", nil)
+	_ = l.client.Close()
+}
+
+// loop receives until the listener is stopped or fails, and returns why it
+// ended (cause is nil when it was stopped on purpose). It calls onMessage
+// for every message on the channel, onNull for the null payload of a flush
+// (with onNull nil, a null payload is a failure), and onTick (when not nil)
+// about once per health interval, busy or quiet. When nothing arrived for
+// the health interval it sends a PING, and fails if nothing (pong or
+// message) arrives within the ping timeout. A second subscription
+// confirmation means go-redis re-subscribed on a new connection: a failure.
+func (l *listener) loop(onMessage func(*redis.Message), onNull, onTick func()) (string, error) {
+	ctx := context.Background() // stop, not a context, ends the reads
+	pinged := false
+	lastTick := time.Now()
+	for {
+		if onTick != nil && time.Since(lastTick) >= l.opts.healthInterval {
+			onTick()
+			lastTick = time.Now()
+		}
+		timeout := l.opts.healthInterval
+		if pinged {
+			timeout = l.opts.pingTimeout
+		}
+		msg, err := l.ps.ReceiveTimeout(ctx, timeout)
+		if reason, cause, stopped := l.why(); stopped {
+			return reason, cause
+		}
+		switch {
+		case err == nil:
+		case isTimeout(err):
+			if pinged {
+				return l.fail("health check failed", fmt.Errorf("no reply to PING within %v", timeout))
+			}
+			if err := l.ps.Ping(ctx); err != nil {
+				return l.fail("health check failed", err)
+			}
+			pinged = true
+			continue
+		case onNull != nil && err.Error() == nullPayloadError:
+			pinged = false
+			onNull()
+			continue
+		default:
+			return l.fail("receive failed", err)
+		}
+		pinged = false
+		switch m := msg.(type) {
+		case *redis.Message:
+			if m.Channel == l.channel {
+				onMessage(m)
+			}
+		case *redis.Subscription:
+			if m.Kind == "subscribe" && m.Channel == l.channel {
+				return l.fail("re-subscribed", errors.New("go-redis re-subscribed on a new connection"))
+			}
+		}
+	}
+}
+
+// isTimeout reports whether err is a read deadline that passed.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// dialOnce is a go-redis hook that lets a client dial one connection
+// successfully, and refuses every later dial with errRedial.
+type dialOnce struct{ dialed atomic.Bool }
+
+func (h *dialOnce) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		if h.dialed.Load() {
+			return nil, errRedial
+		}
+		cn, err := next(ctx, network, addr)
+		if err != nil {
+			return nil, err // a failed dial may be retried
+		}
+		if h.dialed.Swap(true) {
+			_ = cn.Close()
+			return nil, errRedial
+		}
+		return cn, nil
+	}
+}
+
+func (*dialOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (*dialOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// connWatch is a go-redis hook that registers every connection the client
+// dials in conns, whose onLost is called once per connection: when it is
+// closed (for whatever reason: error, cancelled command, idle reaping, pool
+// close) or found closed by the server (sweep).
+type connWatch struct{ conns *connSet }
+
+func (h connWatch) DialHook(next redis.DialHook) redis.DialHook {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		cn, err := next(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return h.conns.add(cn), nil
+	}
+}
+
+func (connWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+
+func (connWatch) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+// connSet is the set of live connections of one data generation.
+type connSet struct {
+	onLost func()
+	mu     sync.Mutex
+	conns  map[*watchedConn]struct{}
+}
+
+func newConnSet(onLost func()) *connSet {
+	return &connSet{onLost: onLost, conns: make(map[*watchedConn]struct{})}
+}
+
+// add wraps cn so that closing it reports it lost and removes it.
+func (cs *connSet) add(cn net.Conn) net.Conn {
+	w := &watchedConn{Conn: cn, set: cs}
+	cs.mu.Lock()
+	cs.conns[w] = struct{}{}
+	cs.mu.Unlock()
+	if _, ok := cn.(syscall.Conn); ok {
+		return watchedSysConn{w}
+	}
+	return w
+}
+
+// lost reports w lost, once.
+func (cs *connSet) lost(w *watchedConn) {
+	if !w.lost.Swap(true) {
+		cs.onLost()
+	}
+}
+
+// sweep reports lost every connection whose socket the server closed while
+// it sat idle in the pool: go-redis would only notice when it next used it,
+// and until then the keys it tracked would go unreported. A non-blocking,
+// non-consuming peek at the socket, safe while go-redis uses it.
+func (cs *connSet) sweep() {
+	cs.mu.Lock()
+	conns := make([]*watchedConn, 0, len(cs.conns))
+	for w := range cs.conns {
+		if !w.lost.Load() {
+			conns = append(conns, w)
+		}
+	}
+	cs.mu.Unlock()
+	for _, w := range conns {
+		if peerClosed(w.Conn) {
+			cs.lost(w)
+		}
+	}
+}
+
+// watchedConn is a connection of a connSet. NetConn lets go-redis unwrap
+// it (as it unwraps *tls.Conn).
+type watchedConn struct {
+	net.Conn
+	set  *connSet
+	lost atomic.Bool
+}
+
+func (c *watchedConn) Close() error {
+	c.set.mu.Lock()
+	delete(c.set.conns, c)
+	c.set.mu.Unlock()
+	c.set.lost(c)
+	return c.Conn.Close()
+}
+
+func (c *watchedConn) NetConn() net.Conn { return c.Conn }
+
+// watchedSysConn is a watchedConn over a connection with a file
+// descriptor; go-redis' pool health check (a non-blocking peek) needs
+// syscall.Conn on the outer connection.
+type watchedSysConn struct{ *watchedConn }
+
+func (c watchedSysConn) SyscallConn() (syscall.RawConn, error) {
+	return c.Conn.(syscall.Conn).SyscallConn()
+}
+
+// rawSyscallConn unwraps cn (through NetConn, as for *tls.Conn) down to a
+// connection with a file descriptor.
+func rawSyscallConn(cn net.Conn) (syscall.Conn, bool) {
+	for range 8 {
+		if sc, ok := cn.(syscall.Conn); ok {
+			return sc, true
+		}
+		u, ok := cn.(interface{ NetConn() net.Conn })
+		if !ok {
+			return nil, false
+		}
+		if cn = u.NetConn(); cn == nil {
+			return nil, false
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,89 @@
+package standalone
+
+import (
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/rediscache/rediscache/adapters/internal/redisstore"
+	"github.com/rediscache/rediscache/ports"
+)
+
+var (
+	_ ports.Store  = (*Store)(nil)
+	_ ports.Pinger = (*Store)(nil)
+)
+
+// Store is a store on one redis-server. Its methods are those of the
+// embedded redisstore.Store, which go doc does not list here:
+//
+//   - [ports.KeyValue]: Get, Set, Del, Exists, Expire, TTL, Scan;
+//   - [ports.Hash]: HSet, HGet, HExists, HGetAll, HKeys, HDel, HDelBatch;
+//   - [ports.Set]: SAdd, SRem, SIsMember, SPop, SRandMember, SMembers;
+//   - [ports.List]: LPush, RPush, LPop, RPop, LLen, LRange, LTrim;
+//   - [ports.Suggest]: SugAdd, SugGet, SugDel, SugLen;
+//   - [ports.Pinger]: Ping(ctx) error, whose error names the address;
+//   - Close() error closes the connections. It is idempotent; calls made
+//     after it fail with an error matching domain.ErrClosed;
+//   - Client() redis.UniversalClient returns the underlying go-redis
+//     client (a *redis.Client), for features beyond the ports and for
+//     tests.
+//
+// The port interfaces document the behaviour; every error matches one of
+// the domain errors (or context.Canceled / context.DeadlineExceeded). A
+// Store is safe for concurrent use.
+type Store struct {
+	*redisstore.Store
+}
+
+// Option configures New.
+type Option interface {
+	apply(*options)
+}
+
+type options struct {
+	logger *zap.Logger
+}
+
+type optionFunc func(*options)
+
+func (f optionFunc) apply(o *options) { f(o) }
+
+// WithLogger sets the logger for connection-level events. The default, and
+// a nil logger, is zap.NewNop().
+func WithLogger(logger *zap.Logger) Option {
+	return optionFunc(func(o *options) {
+		if logger != nil {
+			o.logger = logger
+		}
+	})
+}
+
+// New returns a Store for the server described by cfg. It validates cfg
+// (see [Config.Validate]) but does not connect: call Ping to check the
+// server.
+func New(cfg Config, opts ...Option) (*Store, error) {
+	o := options{logger: zap.NewNop()}
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	ropts, err := cfg.options()
+	if err != nil {
+		return nil, err
+	}
+	client := redis.NewClient(ropts)
+	ep := endpoint(ropts)
+	o.logger.Debug("standalone store created",
+		zap.String("addr", ep),
+		zap.Int("db", ropts.DB),
+		zap.Int("protocol", ropts.Protocol),
+		zap.Bool("tls", ropts.TLSConfig != nil))
+	return &Store{redisstore.New(client,
+		redisstore.WithLogger(o.logger),
+		redisstore.WithEndpoint(ep),
+	)}, nil
+}
+
+// NewFromURL is New(Config{URL: url}, opts...).
+func NewFromURL(url string, opts ...Option) (*Store, error) {
+	return New(Config{URL: url}, opts...)
+}
