@@ -14,5 +14,7 @@ func TestRediscache(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	RegisterFailHandler(Fail)
 	RunSpecs(t, "rediscache")
-	goleak.VerifyNone(t, ignore)
+	goleak.VerifyNone(t, ignore,
+		// ginkgo's own signal watcher, stopped only at process exit.
+		goleak.IgnoreTopFunction("github.com/onsi/ginkgo/v2/internal/interrupt_handler.(*InterruptHandler).registerForInterrupts.func2"))
 }

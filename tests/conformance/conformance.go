@@ -43,6 +43,11 @@ type Factory func(ctx context.Context) (Backend, error)
 type Features struct {
 	// Suggest: FT.SUG* with the RediSearch module (or its emulation).
 	Suggest bool
+	// NoModule builds the same kind of backend on a server without the
+	// RediSearch module, for the specs that every Suggest method then fails
+	// with domain.ErrNotSupported naming the module. Nil skips them (the
+	// memory backend always has its emulation).
+	NoModule Factory
 }
 
 var seq atomic.Uint64

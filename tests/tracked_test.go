@@ -1,0 +1,315 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/rediscache/rediscache/adapters/standalone"
+	"github.com/rediscache/rediscache/app"
+	"github.com/rediscache/rediscache/app/clientcache"
+	"github.com/rediscache/rediscache/domain"
+	"github.com/rediscache/rediscache/tests/conformance"
+	"github.com/rediscache/rediscache/tests/redistest"
+	"github.com/rediscache/rediscache/tests/storetest"
+)
+
+// recoveryTimeout bounds how long the ClientCache may take to notice a
+// fault and be back on a new tracking session.
+const recoveryTimeout = 10 * time.Second
+
+// newTrackedPair returns a tracked store and a plain peer store on srv.
+func newTrackedPair(srv *redistest.Server) (*standalone.Tracked, *standalone.Store, error) {
+	store, err := standalone.NewTracked(standalone.Config{Addr: srv.Addr()})
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: %w", err)
+	}
+	peer, err := standalone.New(standalone.Config{Addr: srv.Addr()})
+	if err != nil {
+		return nil, nil, errors.Join(fmt.Errorf("peer: %w", err), store.Close())
+	}
+	return store, peer, nil
+}
+
+// trackedFactory connects a tracked store (with its invalidation stream)
+// and a plain peer to the suite's shared standalone server.
+func trackedFactory(context.Context) (conformance.Backend, error) {
+	if standaloneServer == nil {
+		return conformance.Backend{}, errors.New("standalone server not started (BeforeSuite did not run)")
+	}
+	store, peer, err := newTrackedPair(standaloneServer)
+	if err != nil {
+		return conformance.Backend{}, err
+	}
+	return conformance.Backend{
+		Store:        store,
+		Peer:         peer,
+		Invalidation: store,
+		Flush: func(ctx context.Context) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			_, err := standaloneServer.Do("FLUSHALL")
+			return err
+		},
+		Close: func() error { return errors.Join(peer.Close(), store.Close()) },
+	}, nil
+}
+
+var _ = conformance.Describe("standalone tracked", trackedFactory, conformance.Features{Suggest: true},
+	Label("redis", "standalone", "tracking"))
+
+// The ClientCache owns the store's tracking session (one per store: a new
+// Invalidations call would end it), so the Invalidation specs, which
+// subscribe themselves, run on the bare tracked store above, not here.
+var _ = conformance.Describe("clientcache over standalone", withoutInvalidation(clientCacheFactory(trackedFactory)),
+	conformance.Features{Suggest: true}, Label("redis", "standalone", "clientcache"))
+
+// withoutInvalidation hides the backend's Invalidation port from the suite.
+func withoutInvalidation(f conformance.Factory) conformance.Factory {
+	return func(ctx context.Context) (conformance.Backend, error) {
+		b, err := f(ctx)
+		b.Invalidation = nil
+		return b, err
+	}
+}
+
+var _ = describeClientCache("standalone", func(context.Context) ccBackend {
+	GinkgoHelper()
+	store, peer, err := newTrackedPair(standaloneServer)
+	Expect(err).NotTo(HaveOccurred())
+	return ccBackend{
+		store: store,
+		inv:   store,
+		peer:  peer,
+		flush: func(ctx context.Context) error {
+			_, err := standaloneServer.Do("FLUSHALL")
+			return err
+		},
+		close: func() error { return errors.Join(peer.Close(), store.Close()) },
+	}
+}, Label("redis", "standalone", "clientcache"))
+
+// The faults a tracking session must survive, on a ClientCache over a
+// tracked standalone store.
+var _ = Describe("ClientCache over a tracked standalone store, under faults", Label("redis", "standalone", "clientcache", "tracking"), func() {
+	var (
+		ctx     context.Context
+		srv     *redistest.Server
+		store   *standalone.Tracked
+		counted *storetest.Store
+		cc      *clientcache.ClientCache
+		peer    *app.Cache
+		site    string
+		logs    *observer.ObservedLogs
+	)
+	// setup builds the stores and a started ClientCache on server s.
+	setup := func(s *redistest.Server, opts ...clientcache.Option) {
+		GinkgoHelper()
+		srv = s
+		var plain *standalone.Store
+		var err error
+		store, plain, err = newTrackedPair(srv)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() error { return errors.Join(plain.Close(), store.Close()) })
+		site = conformance.Prefix() + "site"
+		counted = storetest.Wrap(store)
+		cache, err := app.New(counted, app.Config{Site: site})
+		Expect(err).NotTo(HaveOccurred())
+		peer, err = app.New(plain, app.Config{Site: site})
+		Expect(err).NotTo(HaveOccurred())
+		var core zapcore.Core
+		core, logs = observer.New(zap.InfoLevel)
+		cc, err = clientcache.New(cache, store, clientcache.Config{}, append(opts, clientcache.WithLogger(zap.New(core)))...)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cc.Start(ctx)).To(Succeed())
+		DeferCleanup(func(ctx context.Context) error { return cc.Stop(ctx) })
+		Expect(cc.Healthy()).To(BeTrue())
+		Expect(store.TrackingID()).NotTo(BeZero())
+	}
+	// cachedLocally reads key twice and checks the second read made no
+	// backend call.
+	cachedLocally := func(key, want string) {
+		GinkgoHelper()
+		Expect(clientcache.GetValue[string](ctx, cc, key)).To(Equal(want))
+		before := counted.Calls()
+		Expect(clientcache.GetValue[string](ctx, cc, key)).To(Equal(want))
+		Expect(counted.Calls()).To(Equal(before), "the second read was not local")
+	}
+	// recovery returns a condition that holds once the cache has
+	// resubscribed after a loss and serves locally again. (Comparing
+	// tracking IDs would not do: a restarted server hands out the same
+	// IDs again.)
+	recovery := func() func() bool {
+		before := logs.FilterMessage("client cache back on").Len()
+		return func() bool {
+			return cc.Healthy() && store.TrackingID() != 0 &&
+				logs.FilterMessage("client cache back on").Len() > before
+		}
+	}
+	// tracksAgain checks that a peer's write is seen, through an
+	// invalidation, after a local read.
+	tracksAgain := func(key string) {
+		GinkgoHelper()
+		Expect(peer.SetValue(ctx, key, "before")).To(Succeed())
+		// A miss of key remembered earlier goes with an invalidation.
+		Eventually(func() (string, error) { return clientcache.GetValue[string](ctx, cc, key) }).
+			WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(Equal("before"))
+		cachedLocally(key, "before")
+		Expect(peer.SetValue(ctx, key, "after")).To(Succeed())
+		Eventually(func() (string, error) { return clientcache.GetValue[string](ctx, cc, key) }).
+			WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(Equal("after"))
+	}
+	BeforeEach(func() { ctx = context.Background() })
+
+	It("flushes and recovers by itself when the invalidation connection is killed", func() {
+		setup(standaloneServer)
+		Expect(peer.SetValue(ctx, "k", "v")).To(Succeed())
+		cachedLocally("k", "v")
+		old := store.TrackingID()
+		recovered := recovery()
+
+		start := time.Now()
+		_, err := srv.Do("CLIENT", "KILL", "ID", strconv.FormatInt(old, 10))
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(recovered).WithTimeout(recoveryTimeout).WithPolling(time.Millisecond).Should(BeTrue())
+		AddReportEntry("CLIENT KILL of the invalidation connection to recovery", time.Since(start))
+
+		// The local copy was dropped: the next read asks the backend.
+		gets := counted.CallsOf("Get")
+		Expect(clientcache.GetValue[string](ctx, cc, "k")).To(Equal("v"))
+		Expect(counted.CallsOf("Get")).To(Equal(gets + 1))
+		tracksAgain("k")
+	})
+
+	It("flushes when a tracked data connection is killed, without a new session", func() {
+		setup(standaloneServer)
+		Expect(peer.SetValue(ctx, "k", "v")).To(Succeed())
+		cachedLocally("k", "v")
+		id := strconv.FormatInt(store.TrackingID(), 10)
+		for _, c := range clientList(srv) {
+			if c["redir"] == id {
+				_, err := srv.Do("CLIENT", "KILL", "ID", c["id"])
+				Expect(err).NotTo(HaveOccurred())
+			}
+		}
+		// Redis forgot what the killed connection tracked: a peer's write
+		// would go unreported, so the local copy must go, by itself.
+		Eventually(func() uint64 { return cc.Statistics().Invalidations }).
+			WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(BeNumerically(">=", 1))
+		Expect(cc.Healthy()).To(BeTrue())
+		Expect(strconv.FormatInt(store.TrackingID(), 10)).To(Equal(id))
+		tracksAgain("k2")
+	})
+
+	It("never serves a value from before a server restart, and recovers by itself", func() {
+		setup(redistest.StartServer(GinkgoT()))
+		Expect(peer.SetValue(ctx, "k", "v")).To(Succeed())
+		cachedLocally("k", "v")
+		recovered := recovery()
+
+		killed := time.Now()
+		srv.Kill()
+		srv.Restart(GinkgoT())
+		restarted := time.Now()
+		// The data set is empty now: no read may answer "v".
+		Eventually(func() bool {
+			v, err := clientcache.GetValue[string](ctx, cc, "k")
+			Expect(v).NotTo(Equal("v"), "a value from before the restart was served")
+			if err != nil {
+				Expect(err).To(Or(MatchError(domain.ErrNotFound), MatchError(domain.ErrUnavailable)))
+			}
+			return recovered()
+		}).WithTimeout(recoveryTimeout).WithPolling(time.Millisecond).Should(BeTrue())
+		AddReportEntry("server restart: kill to recovery", time.Since(killed))
+		AddReportEntry("server restart: back up to recovery", time.Since(restarted))
+		_, err := clientcache.GetValue[string](ctx, cc, "k")
+		Expect(err).To(MatchError(domain.ErrNotFound))
+		tracksAgain("k")
+	})
+
+	It("drops everything on FLUSHALL from another client and stays on", func() {
+		setup(redistest.StartServer(GinkgoT()))
+		Expect(peer.SetValue(ctx, "a", "1")).To(Succeed())
+		Expect(peer.SetValue(ctx, "b", "2")).To(Succeed())
+		cachedLocally("a", "1")
+		cachedLocally("b", "2")
+		id := store.TrackingID()
+		_, err := srv.Do("FLUSHALL")
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func() uint64 { return cc.Statistics().Invalidations }).
+			WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(Equal(uint64(2)))
+		for _, k := range []string{"a", "b"} {
+			_, err := clientcache.GetValue[string](ctx, cc, k)
+			Expect(err).To(MatchError(domain.ErrNotFound))
+		}
+		Expect(cc.Healthy()).To(BeTrue())
+		Expect(store.TrackingID()).To(Equal(id), "a flush is not a loss")
+		tracksAgain("a")
+	})
+
+	It("carries EraseCaches to every process, its own included", func() {
+		setup(standaloneServer)
+		// A second process on the same server.
+		other, otherPlain, err := newTrackedPair(srv)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() error { return errors.Join(otherPlain.Close(), other.Close()) })
+		otherCache, err := app.New(other, app.Config{Site: site})
+		Expect(err).NotTo(HaveOccurred())
+		occ, err := clientcache.New(otherCache, other, clientcache.Config{}, clientcache.WithBroadcast(other))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(occ.Start(ctx)).To(Succeed())
+		DeferCleanup(func(ctx context.Context) error { return occ.Stop(ctx) })
+		// And this one with broadcast too.
+		Expect(cc.Stop(ctx)).To(Succeed())
+		cc, err = clientcache.New(cc.Cache(), store, clientcache.Config{}, clientcache.WithBroadcast(store))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cc.Start(ctx)).To(Succeed())
+
+		var mu sync.Mutex
+		var got []string
+		hook := func(name string) func(site, doctype string) {
+			return func(s, doctype string) {
+				mu.Lock()
+				defer mu.Unlock()
+				got = append(got, name+":"+s+":"+doctype)
+			}
+		}
+		cc.OnErase(hook("self"))
+		occ.OnErase(hook("other"))
+		Expect(cc.EraseCaches(ctx, "ToDo")).To(Succeed())
+		Eventually(func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return append([]string{}, got...)
+		}).WithTimeout(5 * time.Second).Should(ConsistOf("self:"+site+":ToDo", "other:"+site+":ToDo"))
+	})
+})
+
+// clientList returns CLIENT LIST as one map of fields per client.
+func clientList(srv *redistest.Server) []map[string]string {
+	GinkgoHelper()
+	out, err := srv.Do("CLIENT", "LIST")
+	Expect(err).NotTo(HaveOccurred())
+	var list []map[string]string
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		fields := map[string]string{}
+		for _, f := range strings.Fields(line) {
+			if k, v, ok := strings.Cut(f, "="); ok {
+				fields[k] = v
+			}
+		}
+		list = append(list, fields)
+	}
+	return list
+}
