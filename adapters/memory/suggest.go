@@ -119,6 +119,13 @@ func (s *Store) SugDel(ctx context.Context, key, str string) (bool, error) {
 		if d == nil {
 			return nil, false, nil
 		}
+		// Only a stored string is deleted: the module's answer to a mere
+		// common prefix (1, a lower count, nothing removed) leaves a
+		// dictionary it cannot reload, so the Redis adapter never sends
+		// it; see redisstore's SugDel.
+		if !slices.Contains(d.entries(), sugEncode(sugRunes(str))) {
+			return nil, false, nil
+		}
 		found = d.del(str) == 1
 		return d, found, nil
 	})

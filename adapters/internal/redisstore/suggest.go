@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 
@@ -182,21 +183,71 @@ func sugScore(v any) (float64, error) {
 	return 0, fmt.Errorf("unexpected FT.SUGGET score of type %T", v)
 }
 
-// SugDel sends FT.SUGDEL key str and reports whether the module answered 1:
-// str was a suggestion (exact, case-sensitive match) or, a quirk of
-// RediSearch 1.2.2, only a common prefix of others, which it marks deleted
-// and counts down in FT.SUGLEN while the suggestions stay. The key stays
-// even when the dictionary becomes empty.
+// SugDel removes the suggestion str (exact, case-sensitive match) and
+// reports whether it was there. The key stays even when the dictionary
+// becomes empty.
+//
+// It first looks str up with FT.SUGGET and sends FT.SUGDEL only when str is
+// stored: RediSearch 1.2.2 answers 1 to FT.SUGDEL of a mere common prefix of
+// other suggestions, counts it down in FT.SUGLEN while the suggestions stay,
+// and leaves the dictionary in a state that it cannot reload from an RDB
+// snapshot (a replica resync or a restart then fails). Strings of 100 runes
+// or more cannot be looked up (the module rejects such prefixes) and are
+// deleted directly.
 func (s *Store) SugDel(ctx context.Context, key, str string) (bool, error) {
 	const op = "ft.sugdel"
 	if err := s.beginKey(ctx, op, key); err != nil {
 		return false, err
+	}
+	stored, err := s.sugStored(ctx, key, str)
+	if err != nil {
+		return false, s.fail(ctx, op, key, err)
+	}
+	if !stored {
+		return false, nil
 	}
 	n, err := s.client().Do(ctx, "FT.SUGDEL", key, str).Int64()
 	if err != nil {
 		return false, s.fail(ctx, op, key, err)
 	}
 	return n == 1, nil
+}
+
+// sugStored reports whether str is a stored suggestion of key (true when it
+// cannot tell: see SugDel). The exact match ranks first, boosted, among at
+// most MaxSugMax results.
+func (s *Store) sugStored(ctx context.Context, key, str string) (bool, error) {
+	if utf8.RuneCountInString(str) >= 100 || len(str) >= 200 {
+		return true, nil
+	}
+	reply, err := s.client().Do(ctx, "FT.SUGGET", key, str, "MAX", domain.MaxSugMax).Result()
+	if err != nil {
+		if errors.Is(err, redis.Nil) {
+			return false, nil // missing key
+		}
+		return false, err
+	}
+	items, _ := reply.([]any)
+	want := sugCanon(str)
+	for _, it := range items {
+		if got, ok := it.(string); ok && sugCanon(got) == want {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// sugCanon is the form the module stores a string in: 16-bit runes, up to
+// the first NUL.
+func sugCanon(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == 0 {
+			break
+		}
+		b.WriteRune(rune(uint16(r)))
+	}
+	return b.String()
 }
 
 // SugLen sends FT.SUGLEN key: the module's size counter, the number of
