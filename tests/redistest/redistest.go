@@ -53,8 +53,9 @@ type serverOptions struct {
 
 	// Topology options (StartSentinel only, see sentinel.go).
 	sentinelPassword string
-	sentinels        int // 0: defaultSentinels
-	replicas         int // negative: none; 0: defaultReplicas
+	sentinels        int           // 0: defaultSentinels
+	replicas         int           // negative: none; 0: defaultReplicas
+	downAfter        time.Duration // 0: defaultDownAfter
 }
 
 // WithModule loads the RediSearch module from ModulePath.

@@ -178,7 +178,7 @@ func StartSentinel(t TB, opts ...Option) *Topology {
 	}
 
 	if err := waitFor(topologyTimeout, top.checkSettled); err != nil {
-		t.Fatalf("redistest: sentinels did not agree on the topology within %v: %v%s", topologyTimeout, err, top.sentinels[0].logTail())
+		t.Fatalf("redistest: sentinels did not agree on the topology within %v: %v%s", topologyTimeout, err, top.logTails())
 	}
 	t.Logf("redistest: sentinel topology up: master %s, replicas %v, sentinels %v", master.Addr(), top.addrs(top.nodes[1:]), top.SentinelAddrs())
 	return top
@@ -297,7 +297,7 @@ func (top *Topology) Failover(t TB) *Server {
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("redistest: failover of %s did not settle within %v: %v%s", old.Addr(), topologyTimeout, err, top.sentinels[0].logTail())
+		t.Fatalf("redistest: failover of %s did not settle within %v: %v%s", old.Addr(), topologyTimeout, err, top.logTails())
 	}
 	t.Logf("redistest: failover: master moved from %s to %s", old.Addr(), master.Addr())
 	return master
@@ -384,6 +384,21 @@ func (top *Topology) checkSettled() error {
 		}
 	}
 	return nil
+}
+
+// logTails returns the end of the log of every process of the topology,
+// for failure messages.
+func (top *Topology) logTails() string {
+	var b strings.Builder
+	for _, n := range top.nodes {
+		if p := n.current(); p != nil {
+			b.WriteString(p.logTail())
+		}
+	}
+	for _, s := range top.sentinels {
+		b.WriteString(s.logTail())
+	}
+	return b.String()
 }
 
 // node returns the data node listening on addr ("host:port"), or nil.
