@@ -1,0 +1,70 @@
+package fxmodule
+
+import (
+	"go.uber.org/zap"
+
+	"github.com/rediscache/rediscache/adapters/memory"
+	"github.com/rediscache/rediscache/adapters/sentinel"
+	"github.com/rediscache/rediscache/adapters/standalone"
+	"github.com/rediscache/rediscache/ports"
+)
+
+// Backend is the store NewBackend built, with what a host needs to run it.
+type Backend struct {
+	// Name is the backend chosen: BackendMemory, BackendStandalone or
+	// BackendSentinel.
+	Name string
+	// Store is the store, for app.New and the ClientCache.
+	Store ports.Store
+	// Pinger checks the backend: call it at startup (Frappe's
+	// connected()). Its errors say what is wrong (for Sentinel: no
+	// sentinel reachable, an unknown master, rejected credentials).
+	Pinger ports.Pinger
+	// Invalidation is the store's invalidation stream, for the
+	// ClientCache: the memory store's own, or client tracking on Redis.
+	Invalidation ports.Invalidation
+	// Close closes the store. It is idempotent.
+	Close func() error
+}
+
+// NewBackend builds the store chosen by cfg, the Go form of Frappe's
+// setup_cache: the sentinel backend when cfg.Backend is "sentinel" or empty
+// with SentinelEnabled, the standalone backend on cfg.RedisCache when it is
+// "standalone" or empty, the memory backend only when asked for by name.
+// It validates cfg first and returns every problem at once (see
+// Config.Validate). It connects to nothing: call Backend.Pinger.Ping to
+// check the server. log (nil for none) receives the adapters'
+// connection-level events under the name "rediscache".
+//
+// The Redis stores are tracked stores (standalone.NewTracked,
+// sentinel.NewTracked), so Invalidation is never nil.
+func NewBackend(cfg Config, log *zap.Logger) (*Backend, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	log = log.Named("rediscache")
+	r, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	switch r.backend {
+	case BackendMemory:
+		s := memory.New(memory.Config{}, memory.WithLogger(log))
+		return &Backend{Name: r.backend, Store: s, Pinger: s, Invalidation: s, Close: s.Close}, nil
+	case BackendSentinel:
+		s, err := sentinel.NewTracked(r.sentinel, sentinel.WithLogger(log))
+		if err != nil {
+			return nil, err
+		}
+		log.Info("cache backend: sentinel",
+			zap.String("master", r.sentinel.MasterName), zap.Strings("sentinels", r.sentinel.SentinelAddrs))
+		return &Backend{Name: r.backend, Store: s, Pinger: s, Invalidation: s, Close: s.Close}, nil
+	default:
+		s, err := standalone.NewTracked(r.standalone, standalone.WithLogger(log))
+		if err != nil {
+			return nil, err
+		}
+		log.Info("cache backend: standalone")
+		return &Backend{Name: r.backend, Store: s, Pinger: s, Invalidation: s, Close: s.Close}, nil
+	}
+}

@@ -1,0 +1,171 @@
+package fxmodule
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.uber.org/fx"
+	"go.uber.org/zap"
+
+	"github.com/rediscache/rediscache/adapters/memory"
+	"github.com/rediscache/rediscache/app"
+	"github.com/rediscache/rediscache/app/clientcache"
+	"github.com/rediscache/rediscache/domain"
+	"github.com/rediscache/rediscache/ports"
+)
+
+// ModuleName names the module in fx's logs.
+const ModuleName = "rediscache"
+
+// Module provides, from a Config the host supplies (fx.Supply(cfg), or
+// FromEnv):
+//
+//   - *Backend and ports.Store, ports.KeyValue, ports.Hash, ports.Set,
+//     ports.List, ports.Suggest, ports.Invalidation: the chosen store;
+//   - *app.Cache for Config.Site and *app.Search (its FT("") handle);
+//   - *clientcache.ClientCache, built only when something asks for it.
+//
+// The store is pinged on start (a failure is logged, not fatal: a cache
+// outage must not stop the host; a bad Config fails at once) and closed on
+// stop. The logger is the host's *zap.Logger when it provides one, a no-op
+// otherwise. To put the ClientCache in front of the Cache, add ClientCache
+// beside Module.
+var Module = fx.Module(ModuleName,
+	fx.Provide(
+		newBackend,
+		storePorts,
+		newCache,
+		newSearch,
+		newClientCache,
+	),
+)
+
+// ClientCache makes the *app.Cache and ports.KeyValue the host receives go
+// through the ClientCache: value reads are served from process memory and
+// kept correct by invalidations. Place it at the root of fx.New, beside
+// Module: fx.Decorate only affects the module it is declared in, so inside
+// Module it would not reach the host's constructors.
+var ClientCache = fx.Decorate(decorateCache)
+
+// FromEnv supplies the Config read by ConfigFromEnv.
+var FromEnv = fx.Provide(ConfigFromEnv)
+
+// UseMemory replaces whatever backend the Config names by the in-memory one:
+// for a host app's tests. Place it at the root of fx.New.
+var UseMemory = fx.Decorate(func(cfg Config) Config {
+	cfg.Backend = BackendMemory
+	return cfg
+})
+
+// Params are the dependencies of the module's constructors.
+type Params struct {
+	fx.In
+
+	Lifecycle fx.Lifecycle
+	Config    Config
+	Logger    *zap.Logger `optional:"true"`
+}
+
+func logger(l *zap.Logger) *zap.Logger {
+	if l == nil {
+		return zap.NewNop()
+	}
+	return l
+}
+
+func newBackend(p Params) (*Backend, error) {
+	b, err := NewBackend(p.Config, logger(p.Logger))
+	if err != nil {
+		return nil, fmt.Errorf("rediscache: %w", err)
+	}
+	log := logger(p.Logger).Named(ModuleName)
+	p.Lifecycle.Append(fx.Hook{
+		OnStart: func(ctx context.Context) error {
+			if err := b.Pinger.Ping(ctx); err != nil {
+				if errors.Is(err, domain.ErrInvalidArgument) {
+					return err
+				}
+				log.Warn("cache backend not reachable at start; calls fail with ErrUnavailable until it is",
+					zap.String("backend", b.Name), zap.Error(err))
+			}
+			return nil
+		},
+		OnStop: func(context.Context) error { return b.Close() },
+	})
+	return b, nil
+}
+
+// Ports are the store's ports, as the module provides them.
+type Ports struct {
+	fx.Out
+
+	Store        ports.Store
+	KeyValue     ports.KeyValue
+	Hash         ports.Hash
+	Set          ports.Set
+	List         ports.List
+	Suggest      ports.Suggest
+	Invalidation ports.Invalidation
+}
+
+func storePorts(b *Backend) Ports {
+	return Ports{Store: b.Store, KeyValue: b.Store, Hash: b.Store, Set: b.Store,
+		List: b.Store, Suggest: b.Store, Invalidation: b.Invalidation}
+}
+
+func newCache(p Params, b *Backend) (*app.Cache, error) {
+	if p.Config.Site == "" {
+		return nil, fmt.Errorf("rediscache: %w: Config.Site (REDISCACHE_SITE) is required for the Cache", domain.ErrInvalidArgument)
+	}
+	return app.New(b.Store, app.Config{Site: p.Config.Site}, app.WithLogger(logger(p.Logger)))
+}
+
+func newSearch(c *app.Cache) *app.Search { return c.FT("") }
+
+// ClientCacheParams are the dependencies of the ClientCache.
+type ClientCacheParams struct {
+	fx.In
+
+	Lifecycle fx.Lifecycle
+	Config    Config
+	Backend   *Backend
+	Logger    *zap.Logger `optional:"true"`
+	// Bounds is the ClientCache's configuration; the host may supply one
+	// (fx.Supply(clientcache.Config{...})). Zero: Frappe's defaults.
+	Bounds clientcache.Config `optional:"true"`
+}
+
+// newClientCache builds the ClientCache over its own plain Cache (never the
+// decorated one, which depends on it) and ties
+// its invalidation goroutine to the lifecycle: OnStart subscribes (and, if
+// Redis is down, keeps retrying in the background: the host still starts),
+// OnStop stops the goroutine before the store is closed (hooks stop in
+// reverse order).
+func newClientCache(p ClientCacheParams) (*clientcache.ClientCache, error) {
+	opts := []clientcache.Option{clientcache.WithLogger(logger(p.Logger))}
+	if bc, ok := p.Backend.Store.(ports.Broadcast); ok {
+		opts = append(opts, clientcache.WithBroadcast(bc))
+	}
+	cache, err := newCache(Params{Config: p.Config, Logger: p.Logger}, p.Backend)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := clientcache.New(cache, p.Backend.Invalidation, p.Bounds, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("rediscache: %w", err)
+	}
+	p.Lifecycle.Append(fx.StartStopHook(cc.Start, cc.Stop))
+	return cc, nil
+}
+
+func decorateCache(c *app.Cache, cc *clientcache.ClientCache, p Params) (*app.Cache, error) {
+	return app.New(cc.Store(), app.Config{Site: c.Site(), Codec: c.Codec()}, app.WithLogger(logger(p.Logger)))
+}
+
+// Compile-time check: the memory store offers everything the module wires.
+var _ interface {
+	ports.Store
+	ports.Invalidation
+	ports.Broadcast
+} = (*memory.Store)(nil)
