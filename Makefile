@@ -1,0 +1,35 @@
+# make test: installs Redis if missing, vets, and runs every suite under -race.
+# The suites start their own redis-server / redis-sentinel processes on free
+# loopback ports; nothing needs to be running beforehand.
+
+GO ?= go
+TEST_TIMEOUT ?= 18m
+# FUZZTIME is how long fuzz-short runs each fuzz target. For a long run, e.g.
+# before a release: make fuzz-short FUZZTIME=10m
+FUZZTIME ?= 5s
+
+.PHONY: test deps vet unit fuzz-short quickstart bench
+
+test: deps vet unit fuzz-short
+
+deps:
+	./scripts/install-redis.sh
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+# fuzz-short runs every fuzz target for FUZZTIME, one at a time (go test
+# -fuzz takes one target per run). The committed seed corpora under
+# testdata/fuzz/ also run as plain tests in unit. A failing input is written
+# to testdata/fuzz/<FuzzName>/ of its package: commit it with the fix.
+fuzz-short:
+	$(GO) test -run '^$$' -fuzz '^FuzzMatchGlob$$' -fuzztime $(FUZZTIME) ./domain/
+	$(GO) test -run '^$$' -fuzz '^FuzzKeyIsolation$$' -fuzztime $(FUZZTIME) ./domain/
+	$(GO) test -run '^$$' -fuzz '^FuzzJSONCodec$$' -fuzztime $(FUZZTIME) ./app/
+	$(GO) test -run '^$$' -fuzz '^FuzzSugDict$$' -fuzztime $(FUZZTIME) ./adapters/memory/
+
+quickstart:
+	$(GO) run ./examples/quickstart
