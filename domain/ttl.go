@@ -26,3 +26,8 @@ func ValidateTTL(ttl time.Duration) error {
 	}
 	return nil
 }
+
+// MaxRandCount bounds the count of SRandMember in both directions: a larger
+// reply (Redis builds -count members for a negative count) would exhaust
+// memory, so it is rejected with ErrInvalidArgument.
+const MaxRandCount = 1 << 20

@@ -21,7 +21,9 @@ type Suggest interface {
 	// Levenshtein distance 1), best ranking score first.
 	SugGet(ctx context.Context, key, prefix string, opts domain.SugGetOptions) ([]domain.Suggestion, error)
 	// SugDel removes the suggestion whose string is exactly s and reports
-	// whether it existed.
+	// whether it existed. It never deletes a string that is not stored
+	// (RediSearch 1.2.2 would corrupt the dictionary); a stored s that 10 or
+	// more suggestions starting with it outrank is not found either.
 	SugDel(ctx context.Context, key, s string) (bool, error)
 	// SugLen returns the number of suggestions; 0 for a missing key.
 	SugLen(ctx context.Context, key string) (int64, error)

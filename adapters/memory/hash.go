@@ -120,13 +120,17 @@ func (s *Store) HKeys(ctx context.Context, key string) ([]string, error) {
 }
 
 // HDel removes fields and returns how many existed; removing the last field
-// removes the key.
+// removes the key. No fields is a no-op returning 0, whatever the key holds
+// (the Redis adapters send nothing then, as HDelBatch skips such entries).
 func (s *Store) HDel(ctx context.Context, key string, fields ...string) (int64, error) {
 	t, err := s.begin(ctx, "hdel", key)
 	if err != nil {
 		return 0, err
 	}
 	defer t.end()
+	if len(fields) == 0 {
+		return 0, nil
+	}
 	return t.hdel(key, fields)
 }
 

@@ -147,7 +147,7 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 // snapshotted, in byte order, when Scan starts, and fn runs without the DB
 // lock, so it may use the store, and delete the keys it is given. An error
 // from fn stops the scan and is returned as is; so does the end of ctx
-// between batches. A negative batch is rejected with
+// between batches. A negative batch or a nil fn is rejected with
 // domain.ErrInvalidArgument.
 func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(keys []string) error) error {
 	t, err := s.begin(ctx, "scan")
@@ -158,13 +158,17 @@ func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(key
 		t.end()
 		return fmt.Errorf("scan: %w: negative batch %d", domain.ErrInvalidArgument, batch)
 	}
+	if fn == nil {
+		t.end()
+		return fmt.Errorf("scan: %w: nil callback", domain.ErrInvalidArgument)
+	}
 	if batch == 0 {
 		batch = defaultScanBatch
 	}
 	all := pattern == "*"
 	var keys []string
 	for k := range t.db.keys {
-		if t.get(k) != nil && (all || matchGlob(pattern, k)) {
+		if t.get(k) != nil && (all || domain.MatchGlob(pattern, k)) {
 			keys = append(keys, k)
 		}
 	}

@@ -3,7 +3,6 @@ package memory
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"github.com/rediscache/rediscache/domain"
@@ -24,15 +23,19 @@ func (t *tx) set(op, key string) (setValue, error) {
 }
 
 // SAdd adds members to the set under key, creating it if needed, and
-// returns how many were new.
+// returns how many were new. No members is a no-op returning 0, whatever
+// the key holds (the Redis adapters send nothing then).
 func (s *Store) SAdd(ctx context.Context, key string, members ...string) (int64, error) {
 	t, err := s.begin(ctx, "sadd", key)
 	if err != nil {
 		return 0, err
 	}
 	defer t.end()
+	if len(members) == 0 {
+		return 0, nil
+	}
 	m, err := t.set("sadd", key)
-	if err != nil || len(members) == 0 {
+	if err != nil {
 		return 0, err
 	}
 	if m == nil {
@@ -53,13 +56,17 @@ func (s *Store) SAdd(ctx context.Context, key string, members ...string) (int64,
 }
 
 // SRem removes members and returns how many were present; removing the last
-// member removes the key.
+// member removes the key. No members is a no-op returning 0, whatever the
+// key holds (the Redis adapters send nothing then).
 func (s *Store) SRem(ctx context.Context, key string, members ...string) (int64, error) {
 	t, err := s.begin(ctx, "srem", key)
 	if err != nil {
 		return 0, err
 	}
 	defer t.end()
+	if len(members) == 0 {
+		return 0, nil
+	}
 	m, err := t.set("srem", key)
 	if err != nil || m == nil {
 		return 0, err
@@ -130,8 +137,8 @@ func (s *Store) SRandMember(ctx context.Context, key string, count int) ([]strin
 		return nil, err
 	}
 	defer t.end()
-	if count == math.MinInt {
-		// Redis: "value is out of range", as -count does not fit.
+	if count < -domain.MaxRandCount || count > domain.MaxRandCount {
+		// A reply that large would exhaust memory (Redis blocks building it).
 		return nil, fmt.Errorf("srandmember %q: %w: count %d out of range", key, domain.ErrInvalidArgument, count)
 	}
 	m, err := t.set("srandmember", key)

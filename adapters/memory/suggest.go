@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
@@ -119,12 +120,23 @@ func (s *Store) SugDel(ctx context.Context, key, str string) (bool, error) {
 		if d == nil {
 			return nil, false, nil
 		}
-		// Only a stored string is deleted: the module's answer to a mere
-		// common prefix (1, a lower count, nothing removed) leaves a
-		// dictionary it cannot reload, so the Redis adapter never sends
-		// it; see redisstore's SugDel.
-		if !slices.Contains(d.entries(), sugEncode(sugRunes(str))) {
-			return nil, false, nil
+		// Only a string the lookup finds is deleted, exactly as the Redis
+		// adapter decides (see redisstore's SugDel): FT.SUGGET str MAX 10
+		// must return str itself, for strings of fewer than 100 runes and
+		// 200 bytes (longer ones cannot be looked up and are deleted
+		// directly). The module's answer to a mere common prefix (1, a
+		// lower count, nothing removed) leaves a dictionary it cannot
+		// reload. The lookup also has the module's side effect of sorting
+		// the trie nodes it visits, which decides later tie order.
+		if utf8.RuneCountInString(str) < sugMaxPrefixRunes && len(str) < sugMaxPrefixBytes {
+			matches, err := d.get(str, false, domain.MaxSugMax)
+			if err != nil {
+				return nil, false, err
+			}
+			want := sugEncode(sugRunes(str))
+			if !slices.ContainsFunc(matches, func(m sugMatch) bool { return m.str == want }) {
+				return nil, false, nil
+			}
 		}
 		found = d.del(str) == 1
 		return d, found, nil

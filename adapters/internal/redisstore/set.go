@@ -1,6 +1,11 @@
 package redisstore
 
-import "context"
+import (
+	"context"
+	"fmt"
+
+	"github.com/rediscache/rediscache/domain"
+)
 
 // SAdd adds members (SADD) and returns how many were new. No members
 // returns 0 without a round trip.
@@ -61,10 +66,15 @@ func (s *Store) SPop(ctx context.Context, key string) (string, error) {
 
 // SRandMember returns random members (SRANDMEMBER key count, the count
 // always sent) with Redis' semantics for the sign of count. Count 0 is sent
-// too, so a key of another type still fails as Redis has it.
+// too, so a key of another type still fails as Redis has it. math.MinInt,
+// which Redis refuses ("value is out of range"), fails with
+// domain.ErrInvalidArgument, as in the memory adapter.
 func (s *Store) SRandMember(ctx context.Context, key string, count int) ([]string, error) {
 	if err := s.beginKey(ctx, "srandmember", key); err != nil {
 		return nil, err
+	}
+	if count < -domain.MaxRandCount || count > domain.MaxRandCount {
+		return nil, fmt.Errorf("%s: %w: count %d out of range", prefix("srandmember", key), domain.ErrInvalidArgument, count)
 	}
 	members, err := s.client().SRandMemberN(ctx, key, int64(count)).Result()
 	if err != nil {

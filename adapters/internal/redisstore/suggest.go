@@ -194,6 +194,11 @@ func sugScore(v any) (float64, error) {
 // snapshot (a replica resync or a restart then fails). Strings of 100 runes
 // or more cannot be looked up (the module rejects such prefixes) and are
 // deleted directly.
+//
+// Limit: the lookup sees the 10 best matches of str as a prefix; a stored
+// str outranked by 10 or more suggestions that start with it (ignoring
+// case) is not seen, and SugDel reports false without deleting it. The
+// memory adapter decides the same way.
 func (s *Store) SugDel(ctx context.Context, key, str string) (bool, error) {
 	const op = "ft.sugdel"
 	if err := s.beginKey(ctx, op, key); err != nil {

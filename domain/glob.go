@@ -1,12 +1,13 @@
-package memory
+package domain
 
 // maxGlobNesting is the recursion limit Redis puts on '*' ("protection
 // against abusive patterns"): deeper matches fail.
 const maxGlobNesting = 1000
 
-// matchGlob reports whether s matches the Redis glob pattern, exactly as
+// MatchGlob reports whether s matches the Redis glob pattern, exactly as
 // Redis' stringmatchlen (src/util.c) does for SCAN MATCH and KEYS, case
-// sensitively:
+// sensitively. It is the rule the in-memory adapter lists keys with, and the
+// one EscapeGlob and KeyPattern are checked against:
 //
 //   - '*' matches any run of bytes and '?' any single byte;
 //   - '[abc]', '[^abc]' and ranges '[a-z]' (a reversed range '[z-a]' is the
@@ -23,7 +24,7 @@ const maxGlobNesting = 1000
 // The code follows the C function line by line, with indexes in place of
 // pointers, so that its corner cases (bounds of unclosed sets, ranges ending
 // in ']') behave the same.
-func matchGlob(pattern, s string) bool {
+func MatchGlob(pattern, s string) bool {
 	skipLonger := false
 	return matchGlobAt(pattern, 0, s, 0, &skipLonger, 0)
 }
