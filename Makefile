@@ -17,6 +17,7 @@ deps:
 
 vet:
 	$(GO) vet ./...
+	cd tests/bench && $(GO) vet ./...
 
 unit:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
@@ -33,3 +34,9 @@ fuzz-short:
 
 quickstart:
 	$(GO) run ./examples/quickstart
+
+# bench compares the ClientCache with go-redis' built-in cache and rueidis,
+# side by side in one run (tests/bench, a nested module). See
+# tests/bench/README.md for the settings.
+bench:
+	./tests/bench/run.sh
