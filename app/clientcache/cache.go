@@ -37,11 +37,17 @@ type ClientCache struct {
 	healthy atomic.Bool
 	ttl     int64 // cfg.LocalTTL in nanoseconds
 
+	// Clock of the hit path (clock.go).
+	customClock bool          // WithClock was given: hits read it
+	tick        time.Duration // period of runClock
+	coarse      atomic.Int64  // an upper bound of now() until the next tick
+
 	hooks hookSet
 
-	lifeMu  sync.Mutex
-	cancel  context.CancelFunc
-	stopped chan struct{}
+	lifeMu       sync.Mutex
+	cancel       context.CancelFunc
+	stopped      chan struct{}
+	clockStopped chan struct{} // closed when runClock returns
 }
 
 // New returns a ClientCache over cache, kept correct by inv. It serves
@@ -54,11 +60,15 @@ func New(cache *app.Cache, inv ports.Invalidation, cfg Config, opts ...Option) (
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	o := options{log: zap.NewNop(), now: time.Now}
+	o := options{log: zap.NewNop()}
 	for _, opt := range opts {
 		if opt != nil {
 			opt(&o)
 		}
+	}
+	customClock := o.now != nil
+	if !customClock {
+		o.now = time.Now
 	}
 	c := &ClientCache{
 		cache: cache,
@@ -70,7 +80,11 @@ func New(cache *app.Cache, inv ports.Invalidation, cfg Config, opts ...Option) (
 		log:   o.log.Named("rediscache").Named("clientcache"),
 		site:  cache.Site() + domain.SiteSeparator,
 		ttl:   int64(cfg.LocalTTL),
+
+		customClock: customClock,
+		tick:        clockTick(cfg.LocalTTL),
 	}
+	c.advanceClock()
 	return c, nil
 }
 
@@ -117,7 +131,7 @@ func (c *ClientCache) hit(key string, opts []app.Option) (v any, err error, ok b
 		}
 		sh, e = c.local.lookup([]byte(k))
 	}
-	if e == nil || e.token != 0 || c.now() >= e.expires {
+	if e == nil || e.token != 0 || c.hitNow() >= e.expires {
 		return nil, nil, false
 	}
 	if !e.ref.Load() {

@@ -59,6 +59,9 @@ func (c *ClientCache) Start(ctx context.Context) error {
 	}
 	c.cancel = cancel
 	c.stopped = make(chan struct{})
+	c.clockStopped = make(chan struct{})
+	c.advanceClock()
+	go c.runClock(loopCtx, c.clockStopped)
 	if invErr != nil {
 		c.log.Warn("invalidation subscription failed; serving from the backend until it succeeds", zap.Error(invErr))
 		inv = nil
@@ -88,6 +91,11 @@ func (c *ClientCache) Stop(ctx context.Context) error {
 	c.cancel()
 	select {
 	case <-c.stopped:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-c.clockStopped:
 	case <-ctx.Done():
 		return ctx.Err()
 	}
