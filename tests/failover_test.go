@@ -18,10 +18,12 @@ import (
 
 	"github.com/rediscache/rediscache/adapters/sentinel"
 	"github.com/rediscache/rediscache/app"
+	"github.com/rediscache/rediscache/app/clientcache"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/fxmodule"
 	"github.com/rediscache/rediscache/tests/conformance"
 	"github.com/rediscache/rediscache/tests/redistest"
+	"github.com/rediscache/rediscache/tests/storetest"
 )
 
 // Timeouts of the stores the failover and startup specs build. Every
@@ -183,6 +185,30 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 		Expect(err).NotTo(HaveOccurred())
 		Expect(tracked.Get(ctx, trackedKey)).NotTo(BeEmpty())
 
+		// A ClientCache over another tracked store holds one replicated
+		// key locally: the failover must flush it, and reads after it must
+		// be correct.
+		ccStore, err := sentinel.NewTracked(sentinel.Config{
+			MasterName:    sentinelTopology.MasterName(),
+			SentinelAddrs: sentinelTopology.SentinelAddrs(),
+			DialTimeout:   foDialTimeout,
+			ReadTimeout:   foReadTimeout,
+			WriteTimeout:  foWriteTimeout,
+		})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(ccStore.Close)
+		counted := storetest.Wrap(ccStore)
+		ccCache, err := app.New(counted, app.Config{Site: cache.Site()})
+		Expect(err).NotTo(HaveOccurred())
+		cc, err := clientcache.New(ccCache, ccStore, clientcache.Config{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cc.Start(ctx)).To(Succeed())
+		DeferCleanup(func(ctx context.Context) error { return cc.Stop(ctx) })
+		ccKey := confirmedKeys[0]
+		Expect(clientcache.GetValue[int](ctx, cc, ccKey)).To(Equal(confirmed[ccKey]))
+		Expect(clientcache.GetValue[int](ctx, cc, ccKey)).To(Equal(confirmed[ccKey]))
+		ccGets := counted.CallsOf("Get")
+
 		By("running readers and writers through SENTINEL FAILOVER")
 		var wrongValues atomic.Int64
 		for w := range writers {
@@ -304,6 +330,17 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 		Expect(tracked.Get(ctx, trackedKey)).NotTo(BeEmpty())
 		Expect(store.Set(ctx, trackedKey, []byte("changed"), 0)).To(Succeed())
 		Eventually(events).Within(5 * time.Second).Should(Receive(Equal(domain.Invalidation{Keys: []string{trackedKey}})))
+
+		By("flushing the ClientCache's local copy, and reading correctly after the failover")
+		Eventually(func() int64 {
+			_, _ = clientcache.GetValue[int](ctx, cc, ccKey)
+			return counted.CallsOf("Get")
+		}).WithTimeout(15*time.Second).WithPolling(5*time.Millisecond).Should(BeNumerically(">", ccGets),
+			"the local copy from before the failover is dropped and fetched again")
+		Eventually(cc.Healthy).WithTimeout(15 * time.Second).Should(BeTrue())
+		Expect(cache.SetValue(ctx, ccKey, -1)).To(Succeed())
+		Eventually(func() (int, error) { return clientcache.GetValue[int](ctx, cc, ccKey) }).
+			WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(Equal(-1))
 
 		report := fmt.Sprintf("SENTINEL FAILOVER → replica promoted: %v; → first successful write on the new master: %v; "+
 			"→ topology settled (old master demoted): %v. Operations during the failover: %d writes, %d reads, %d typed failures, "+
