@@ -52,6 +52,7 @@ func faultConfig(addr string) standalone.Config {
 // key's mutex, so Redis itself never goes back.
 type loadHarness struct {
 	srv     *redistest.Server
+	tracked *standalone.Tracked
 	cc      *clientcache.ClientCache
 	plain   *app.Cache // readers
 	writer  *app.Cache // writers
@@ -93,6 +94,7 @@ func newLoadHarness(ctx context.Context, srv *redistest.Server, nkeys int) *load
 
 	h := &loadHarness{srv: srv}
 	site := conformance.Prefix() + "site"
+	h.tracked = tracked
 	h.counted = storetest.Wrap(tracked)
 	h.counted.OnCall("Get", func(_ context.Context, key string) { h.getCounter(key).Add(1) })
 	cache, err := app.New(h.counted, app.Config{Site: site})
@@ -515,5 +517,67 @@ var _ = Describe("ClientCache under mixed load and faults", Label("redis", "faul
 		fmt.Fprintf(GinkgoWriter, "kill -9 + restart: restart to recovery %v\n", rec)
 		AddReportEntry("kill -9 + restart under load: restart to recovery", rec)
 		h.verify("kill -9 + restart")
+	})
+	// killUnderLoad kills connections matching pick (from CLIENT LIST) under
+	// load and checks freshness, bounds and recovery.
+	killUnderLoad := func(name string, pick func(c map[string]string, listener string) bool) {
+		h.barrier = true
+		lctx, cancel := context.WithTimeout(ctx, loadFor+2*time.Second)
+		defer cancel()
+		wait := h.load(lctx, 6, 2, 2, 1_000_000)
+		Eventually(h.reads.Load).WithTimeout(5 * time.Second).Should(BeNumerically(">", 500))
+		listener := strconv.FormatInt(h.tracked.TrackingID(), 10)
+		killed := 0
+		for _, c := range clientList(h.srv) {
+			if pick(c, listener) {
+				_, err := h.srv.Do("CLIENT", "KILL", "ID", c["id"])
+				Expect(err).NotTo(HaveOccurred())
+				killed++
+			}
+		}
+		Expect(killed).To(BeNumerically(">", 0), "no connection matched")
+		start := time.Now()
+		acked := h.acked[0].Load()
+		Eventually(h.floor[0].Load).WithTimeout(10 * time.Second).WithPolling(time.Millisecond).Should(BeNumerically(">", acked))
+		Eventually(h.recovered(ctx)).WithTimeout(recoveryTimeout).WithPolling(time.Millisecond).Should(BeTrue())
+		rec := time.Since(start)
+		wait()
+		fmt.Fprintf(GinkgoWriter, "%s: kill to recovery %v (%d connections)\n", name, rec, killed)
+		AddReportEntry(name+" under load: kill to recovery", rec)
+		h.verify(name)
+	}
+
+	It("stays fresh and recovers when the invalidation connection is killed under load", func() {
+		killUnderLoad("CLIENT KILL of the invalidation connection", func(c map[string]string, listener string) bool {
+			return c["id"] == listener
+		})
+	})
+
+	It("stays fresh and recovers when the tracked data connections are killed under load", func() {
+		killUnderLoad("CLIENT KILL of the data connections", func(c map[string]string, listener string) bool {
+			return c["redir"] == listener
+		})
+	})
+
+	It("drops everything on FLUSHALL under load and serves the writes made after it", func() {
+		h.allowNotFound = true
+		lctx, cancel := context.WithTimeout(ctx, loadFor+2*time.Second)
+		defer cancel()
+		wait := h.load(lctx, 6, 2, 2, 1_000_000)
+		Eventually(h.reads.Load).WithTimeout(5 * time.Second).Should(BeNumerically(">", 500))
+		_, err := h.srv.Do("FLUSHALL")
+		Expect(err).NotTo(HaveOccurred())
+		start := time.Now()
+		for i, k := range h.keys {
+			acked := h.acked[i].Load()
+			Eventually(func() (int64, error) { return clientcache.GetValue[int64](ctx, h.cc, k) }).
+				WithTimeout(recoveryTimeout).WithPolling(time.Millisecond).Should(BeNumerically(">", acked), k)
+		}
+		Eventually(h.recovered(ctx)).WithTimeout(recoveryTimeout).WithPolling(time.Millisecond).Should(BeTrue())
+		rec := time.Since(start)
+		wait()
+		fmt.Fprintf(GinkgoWriter, "FLUSHALL under load: flush to recovery %v\n", rec)
+		AddReportEntry("FLUSHALL under load: flush to recovery", rec)
+		h.verify("flushall")
 	})
 })
