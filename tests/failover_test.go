@@ -205,9 +205,18 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 		Expect(cc.Start(ctx)).To(Succeed())
 		DeferCleanup(func(ctx context.Context) error { return cc.Stop(ctx) })
 		ccKey := confirmedKeys[0]
+		fullCCKey, err := ccCache.MakeKey(ccKey)
+		Expect(err).NotTo(HaveOccurred())
+		var ccKeyGets atomic.Int64 // backend reads of ccKey by the ClientCache
+		counted.OnCall("Get", func(_ context.Context, key string) {
+			if key == fullCCKey {
+				ccKeyGets.Add(1)
+			}
+		})
 		Expect(clientcache.GetValue[int](ctx, cc, ccKey)).To(Equal(confirmed[ccKey]))
 		Expect(clientcache.GetValue[int](ctx, cc, ccKey)).To(Equal(confirmed[ccKey]))
-		ccGets := counted.CallsOf("Get")
+		ccGets := ccKeyGets.Load()
+		Expect(ccGets).To(Equal(int64(1)), "the second read was a local hit")
 
 		By("running readers and writers through SENTINEL FAILOVER")
 		var wrongValues atomic.Int64
@@ -222,6 +231,22 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 				defer cancel()
 				start := time.Now()
 				v, err := app.GetValue[int](opCtx, cache, key)
+				rec.add(op{key: key, start: start, end: time.Now(), err: err})
+				if err == nil && v != confirmed[key] {
+					wrongValues.Add(1)
+				}
+			})
+		}
+		// The same reads through the ClientCache (never of ccKey, which
+		// checks the flush below): correct values, typed errors, in time.
+		for r := range readers {
+			rnd := rand.New(rand.NewPCG(uint64(r), 7))
+			run(stop, &wg, func(int) {
+				key := confirmedKeys[1+rnd.IntN(len(confirmedKeys)-1)]
+				opCtx, cancel := context.WithTimeout(ctx, opTimeout)
+				defer cancel()
+				start := time.Now()
+				v, err := clientcache.GetValue[int](opCtx, cc, key)
 				rec.add(op{key: key, start: start, end: time.Now(), err: err})
 				if err == nil && v != confirmed[key] {
 					wrongValues.Add(1)
@@ -334,7 +359,7 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 		By("flushing the ClientCache's local copy, and reading correctly after the failover")
 		Eventually(func() int64 {
 			_, _ = clientcache.GetValue[int](ctx, cc, ccKey)
-			return counted.CallsOf("Get")
+			return ccKeyGets.Load()
 		}).WithTimeout(15*time.Second).WithPolling(5*time.Millisecond).Should(BeNumerically(">", ccGets),
 			"the local copy from before the failover is dropped and fetched again")
 		Eventually(cc.Healthy).WithTimeout(15 * time.Second).Should(BeTrue())
