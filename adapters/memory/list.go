@@ -20,45 +20,23 @@ func (t *tx) list(op, key string) (*listValue, error) {
 // list if needed, and returns the new length. No values returns the current
 // length.
 func (s *Store) LPush(ctx context.Context, key string, values ...string) (int64, error) {
-	t, err := s.begin(ctx, "lpush", key)
-	if err != nil {
-		return 0, err
-	}
-	defer t.end()
-	l, err := t.list("lpush", key)
-	if err != nil {
-		return 0, err
-	}
-	if len(values) == 0 {
-		if l == nil {
-			return 0, nil
-		}
-		return int64(len(l.items)), nil
-	}
-	if l == nil {
-		l = &listValue{}
-		t.put(key, l)
-	}
-	n := len(values)
-	items := make([]string, n+len(l.items))
-	for i, v := range values {
-		items[n-1-i] = v
-	}
-	copy(items[n:], l.items)
-	l.items = items
-	t.touch(key)
-	return int64(len(items)), nil
+	return s.push(ctx, "lpush", key, values, true)
 }
 
 // RPush appends values, creating the list if needed, and returns the new
 // length. No values returns the current length.
 func (s *Store) RPush(ctx context.Context, key string, values ...string) (int64, error) {
-	t, err := s.begin(ctx, "rpush", key)
+	return s.push(ctx, "rpush", key, values, false)
+}
+
+// push is LPush (head) or RPush.
+func (s *Store) push(ctx context.Context, op, key string, values []string, head bool) (int64, error) {
+	t, err := s.begin(ctx, op, key)
 	if err != nil {
 		return 0, err
 	}
 	defer t.end()
-	l, err := t.list("rpush", key)
+	l, err := t.list(op, key)
 	if err != nil {
 		return 0, err
 	}
@@ -72,7 +50,17 @@ func (s *Store) RPush(ctx context.Context, key string, values ...string) (int64,
 		l = &listValue{}
 		t.put(key, l)
 	}
-	l.items = append(l.items, values...)
+	if head {
+		n := len(values)
+		items := make([]string, n+len(l.items))
+		for i, v := range values {
+			items[n-1-i] = v
+		}
+		copy(items[n:], l.items)
+		l.items = items
+	} else {
+		l.items = append(l.items, values...)
+	}
 	t.touch(key)
 	return int64(len(l.items)), nil
 }
