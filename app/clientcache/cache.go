@@ -22,13 +22,14 @@ import (
 // The app.Cache must run on the store whose reads the Invalidation port
 // tracks (for Redis, the tracked store of the same adapter).
 type ClientCache struct {
-	cache *app.Cache
-	store ports.Store
-	inv   ports.Invalidation
-	cfg   Config
-	opts  options
-	local *local
-	log   *zap.Logger
+	cache     *app.Cache
+	decorated *app.Cache // cache's operations over Store()
+	store     ports.Store
+	inv       ports.Invalidation
+	cfg       Config
+	opts      options
+	local     *local
+	log       *zap.Logger
 
 	// site is the key prefix "<site>|" used to build keys without
 	// allocating on the hit path.
@@ -84,6 +85,13 @@ func New(cache *app.Cache, inv ports.Invalidation, cfg Config, opts ...Option) (
 		customClock: customClock,
 		tick:        clockTick(cfg.LocalTTL),
 	}
+	// The Cache's own deletions, run over Store(), whose writes drop the
+	// local copy of each key before and after reaching the backend.
+	decorated, err := app.New(c.Store(), app.Config{Site: cache.Site(), Codec: cache.Codec()})
+	if err != nil {
+		return nil, err
+	}
+	c.decorated = decorated
 	c.advanceClock()
 	return c, nil
 }
@@ -368,46 +376,14 @@ func (c *ClientCache) SetValue(ctx context.Context, key string, v any, opts ...a
 
 // DeleteValue removes key locally and from the backend (one UNLINK).
 func (c *ClientCache) DeleteValue(ctx context.Context, key string, opts ...app.Option) error {
-	k, err := c.cache.MakeKey(key, opts...)
-	if err != nil {
-		return err
-	}
-	c.local.remove(k)
-	_, err = c.store.Del(ctx, k)
-	c.local.remove(k) // a fetch that raced the delete
-	return err
+	return c.decorated.DeleteValue(ctx, key, opts...)
 }
 
 // DeleteKeys removes every key GetKeys(prefix, opts...) lists, locally and
-// from the backend, and returns how many were removed from the backend.
+// from the backend (SCAN and UNLINK in batches), and returns how many were
+// removed from the backend.
 func (c *ClientCache) DeleteKeys(ctx context.Context, prefix string, opts ...app.Option) (int64, error) {
-	keys, err := c.cache.GetKeys(ctx, prefix, opts...)
-	if err != nil {
-		return 0, err
-	}
-	var n int64
-	for len(keys) > 0 {
-		batch := keys[:min(len(keys), 500)]
-		keys = keys[len(batch):]
-		made := make([]string, 0, len(batch))
-		for _, k := range batch {
-			m, err := c.cache.MakeKey(k, opts...)
-			if err != nil {
-				return n, err
-			}
-			made = append(made, m)
-			c.local.remove(m)
-		}
-		d, err := c.store.Del(ctx, made...)
-		n += d
-		for _, m := range made {
-			c.local.remove(m)
-		}
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
+	return c.decorated.DeleteKeys(ctx, prefix, opts...)
 }
 
 // ClearCache drops every local copy; the backend is untouched.
