@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/adapters/sentinel"
 	"github.com/rediscache/rediscache/adapters/standalone"
 	"github.com/rediscache/rediscache/domain"
@@ -175,14 +176,7 @@ func (c Config) resolve() (resolved, error) {
 
 	switch r.backend {
 	case BackendStandalone:
-		r.standalone = standalone.Config{
-			URL:          c.RedisCache,
-			TLS:          tlsCfg,
-			DialTimeout:  c.DialTimeout,
-			ReadTimeout:  c.ReadTimeout,
-			WriteTimeout: c.WriteTimeout,
-			PoolSize:     c.PoolSize,
-		}
+		r.standalone = standalone.Config{URL: c.RedisCache, Connection: c.connection(tlsCfg)}
 		if c.RedisCache == "" {
 			add("redis_cache (REDIS_CACHE) is not set: give the URL of the cache server (redis://host:port), enable Sentinel, or choose the memory backend")
 		} else if err := r.standalone.Validate(); err != nil {
@@ -215,19 +209,27 @@ func (c Config) resolve() (resolved, error) {
 			SentinelAddrs:    c.Sentinels,
 			SentinelUsername: c.SentinelUsername,
 			SentinelPassword: c.SentinelPassword,
-			Username:         c.MasterUsername,
-			Password:         c.MasterPassword,
-			TLS:              tlsCfg,
-			DialTimeout:      c.DialTimeout,
-			ReadTimeout:      c.ReadTimeout,
-			WriteTimeout:     c.WriteTimeout,
-			PoolSize:         c.PoolSize,
+			Connection:       c.connection(tlsCfg),
 		}
+		r.sentinel.Connection.Username = c.MasterUsername
+		r.sentinel.Connection.Password = c.MasterPassword
 	}
 	if len(problems) > 0 {
 		return resolved{}, errors.Join(problems...)
 	}
 	return r, nil
+}
+
+// connection returns the connection settings c gives every Redis backend
+// (the master's credentials are the Sentinel backend's business).
+func (c Config) connection(tlsCfg *tls.Config) connection.Options {
+	return connection.Options{
+		TLS:          tlsCfg,
+		DialTimeout:  c.DialTimeout,
+		ReadTimeout:  c.ReadTimeout,
+		WriteTimeout: c.WriteTimeout,
+		PoolSize:     c.PoolSize,
+	}
 }
 
 // tlsConfig builds the TLS configuration of c.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -82,9 +83,7 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 		store, err := sentinel.New(sentinel.Config{
 			MasterName:    sentinelTopology.MasterName(),
 			SentinelAddrs: sentinelTopology.SentinelAddrs(),
-			DialTimeout:   foDialTimeout,
-			ReadTimeout:   foReadTimeout,
-			WriteTimeout:  foWriteTimeout,
+			Connection:    connection.Options{DialTimeout: foDialTimeout, ReadTimeout: foReadTimeout, WriteTimeout: foWriteTimeout},
 		})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(store.Close)
@@ -173,9 +172,7 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 		tracked, err := sentinel.NewTracked(sentinel.Config{
 			MasterName:    sentinelTopology.MasterName(),
 			SentinelAddrs: sentinelTopology.SentinelAddrs(),
-			DialTimeout:   foDialTimeout,
-			ReadTimeout:   foReadTimeout,
-			WriteTimeout:  foWriteTimeout,
+			Connection:    connection.Options{DialTimeout: foDialTimeout, ReadTimeout: foReadTimeout, WriteTimeout: foWriteTimeout},
 		})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(tracked.Close)
@@ -191,9 +188,7 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 		ccStore, err := sentinel.NewTracked(sentinel.Config{
 			MasterName:    sentinelTopology.MasterName(),
 			SentinelAddrs: sentinelTopology.SentinelAddrs(),
-			DialTimeout:   foDialTimeout,
-			ReadTimeout:   foReadTimeout,
-			WriteTimeout:  foWriteTimeout,
+			Connection:    connection.Options{DialTimeout: foDialTimeout, ReadTimeout: foReadTimeout, WriteTimeout: foWriteTimeout},
 		})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(ccStore.Close)
@@ -398,10 +393,7 @@ var _ = Describe("Sentinel startup checks", Label("redis", "sentinel"), Ordered,
 			MasterName:       top.MasterName(),
 			SentinelAddrs:    top.SentinelAddrs(),
 			SentinelPassword: sentinelPW,
-			Password:         masterPW,
-			DialTimeout:      foDialTimeout,
-			ReadTimeout:      foReadTimeout,
-			WriteTimeout:     foWriteTimeout,
+			Connection:       connection.Options{Password: masterPW, DialTimeout: foDialTimeout, ReadTimeout: foReadTimeout, WriteTimeout: foWriteTimeout},
 		}
 	})
 
@@ -473,7 +465,7 @@ var _ = Describe("Sentinel startup checks", Label("redis", "sentinel"), Ordered,
 
 	It("says the master rejected a wrong master password", func(ctx SpecContext) {
 		cfg := good
-		cfg.Password = "not-the-" + masterPW
+		cfg.Connection.Password = "not-the-" + masterPW
 		expectStartupError(ctx, cfg, `master "mymaster" at `+top.Master().Addr()+" rejected the credentials",
 			"master username and password")
 	}, SpecTimeout(30*time.Second))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"slices"
 	"strconv"
 	"sync"
@@ -43,7 +44,7 @@ const (
 const faultCallBound = faultAttempts*(faultDial+2*faultRW) + faultRetries*512*time.Millisecond + faultWait + time.Second
 
 func faultConfig(addr string) standalone.Config {
-	return standalone.Config{Addr: addr, DialTimeout: faultDial, ReadTimeout: faultRW, WriteTimeout: faultRW, MaxRetries: faultRetries}
+	return standalone.Config{Addr: addr, Connection: connection.Options{DialTimeout: faultDial, ReadTimeout: faultRW, WriteTimeout: faultRW, MaxRetries: faultRetries}}
 }
 
 // loadHarness runs readers through a ClientCache and through a plain Cache,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"log"
 	"time"
 
@@ -19,8 +20,7 @@ func ExampleNew() {
 		MasterName:       "mymaster",
 		SentinelAddrs:    []string{"10.0.0.5:26379", "10.0.0.6:26379", "[fd00::7]:26379"},
 		SentinelPassword: "sentinel-secret",
-		Password:         "master-secret",
-		DialTimeout:      time.Second,
+		Connection:       connection.Options{Password: "master-secret", DialTimeout: time.Second},
 	})
 	if err != nil {
 		log.Fatal(err) // an invalid Config; nothing was dialled yet

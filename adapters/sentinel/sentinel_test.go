@@ -3,6 +3,7 @@ package sentinel_test
 import (
 	"context"
 	"errors"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"net"
 	"strings"
 	"testing"
@@ -102,14 +103,8 @@ func TestConfigValidate(t *testing.T) {
 		MasterName:       "mymaster",
 		SentinelAddrs:    []string{"ok:26379", "::1:26379", "host", "host:abc", ":26379", "h:0"},
 		SentinelUsername: "u",
-		Username:         "v",
-		DialTimeout:      -1,
-		ReadTimeout:      -1,
-		WriteTimeout:     -1,
-		PoolSize:         -1,
-		MaxRetries:       -2,
 		DB:               -1,
-		Protocol:         4,
+		Connection:       connection.Options{Username: "v", DialTimeout: -1, ReadTimeout: -1, WriteTimeout: -1, PoolSize: -1, MaxRetries: -2, Protocol: 4},
 	}
 	err = bad.Validate()
 	wantErr(t, err, domain.ErrInvalidArgument)
@@ -127,7 +122,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("Validate rejects a good address:\n%s", msg)
 	}
 
-	good := sentinel.Config{MasterName: "m", SentinelAddrs: []string{"[::1]:26379"}, SentinelPassword: secret, Password: secret}
+	good := sentinel.Config{MasterName: "m", SentinelAddrs: []string{"[::1]:26379"}, SentinelPassword: secret, Connection: connection.Options{Password: secret}}
 	noErr(t, good.Validate())
 	bad = good
 	bad.DB = -1
@@ -135,7 +130,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("Validate = %v: want an error without the password", err)
 	}
 
-	_, err = sentinel.NewTracked(sentinel.Config{MasterName: "m", SentinelAddrs: []string{"h:1"}, Protocol: 3})
+	_, err = sentinel.NewTracked(sentinel.Config{MasterName: "m", SentinelAddrs: []string{"h:1"}, Connection: connection.Options{Protocol: 3}})
 	wantErr(t, err, domain.ErrInvalidArgument)
 }
 
@@ -162,7 +157,7 @@ func TestNormalizeAddr(t *testing.T) {
 
 func TestNoSentinelReachable(t *testing.T) {
 	addrs := []string{closedAddr(t), closedAddr(t)}
-	s := newStore(t, sentinel.Config{MasterName: "mymaster", SentinelAddrs: addrs, DialTimeout: timeout, ReadTimeout: timeout})
+	s := newStore(t, sentinel.Config{MasterName: "mymaster", SentinelAddrs: addrs, Connection: connection.Options{DialTimeout: timeout, ReadTimeout: timeout}})
 	err := pingErr(t, s, append([]string{"no sentinel reachable", "connection refused"}, addrs...)...)
 	t.Logf("Ping: %v", err)
 
@@ -189,9 +184,7 @@ func TestDeployment(t *testing.T) {
 		MasterName:       top.MasterName(),
 		SentinelAddrs:    []string{sentinelAddr},
 		SentinelPassword: sentinelPW,
-		Password:         masterPW,
-		DialTimeout:      timeout,
-		ReadTimeout:      timeout,
+		Connection:       connection.Options{Password: masterPW, DialTimeout: timeout, ReadTimeout: timeout},
 	}
 
 	t.Run("good", func(t *testing.T) {
@@ -213,7 +206,7 @@ func TestDeployment(t *testing.T) {
 			t.Fatalf("Client() is a %T", s.Client())
 		}
 		if o := c.Options(); o.Protocol != 2 || o.DialTimeout != timeout || o.ReadTimeout != timeout ||
-			o.WriteTimeout != sentinel.DefaultWriteTimeout || o.DialerRetries != 1 {
+			o.WriteTimeout != connection.DefaultWriteTimeout || o.DialerRetries != 1 {
 			t.Errorf("options not applied: protocol %d, timeouts %v %v %v, dialer retries %d",
 				o.Protocol, o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.DialerRetries)
 		}
@@ -259,7 +252,7 @@ func TestDeployment(t *testing.T) {
 	for name, pw := range map[string]string{"wrong": "wrong-" + masterPW, "missing": ""} {
 		t.Run(name+" master password", func(t *testing.T) {
 			cfg := good
-			cfg.Password = pw
+			cfg.Connection.Password = pw
 			err := pingErr(t, newStore(t, cfg), `master "mymaster" at `+top.Master().Addr()+" rejected the credentials",
 				"master username and password")
 			t.Logf("Ping: %v", err)
@@ -296,7 +289,7 @@ func TestDeployment(t *testing.T) {
 		}
 
 		cfg := good
-		cfg.Password = "wrong-" + masterPW
+		cfg.Connection.Password = "wrong-" + masterPW
 		bad, err := sentinel.NewTracked(cfg)
 		noErr(t, err)
 		defer bad.Close()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"log"
 	"time"
 
@@ -15,8 +16,8 @@ import (
 // it needs a running redis-server.
 func ExampleNew() {
 	store, err := standalone.New(standalone.Config{
-		Addr:        "127.0.0.1:6379",
-		DialTimeout: time.Second,
+		Addr:       "127.0.0.1:6379",
+		Connection: connection.Options{DialTimeout: time.Second},
 	})
 	if err != nil {
 		log.Fatal(err) // an invalid Config; nothing was dialled yet

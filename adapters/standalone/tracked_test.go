@@ -2,6 +2,7 @@ package standalone_test
 
 import (
 	"context"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"slices"
 	"testing"
 	"time"
@@ -60,7 +61,7 @@ func TestTracked(t *testing.T) {
 
 func TestTrackedNeedsRESP2(t *testing.T) {
 	for _, cfg := range []standalone.Config{
-		{Protocol: 3},
+		{Connection: connection.Options{Protocol: 3}},
 		{URL: "redis://127.0.0.1:6379?protocol=3"},
 	} {
 		_, err := standalone.NewTracked(cfg)
