@@ -2,13 +2,20 @@
 // ports for tests and stops them when the test ends.
 //
 // Tests that need Redis never skip: when redis-server (or the RediSearch
-// module) is not installed, StartServer fails the test with the command that
+// module, or redis-cli for a cluster) is not installed, StartServer (or
+// StartSentinel, StartCluster) fails the test with the command that
 // installs it. Every process runs in its own t.TempDir, listens on a free
-// 127.0.0.1 port, keeps nothing on disk, and is stopped by its own PID in a
-// t.Cleanup; on Linux it is also killed if the test binary dies.
+// 127.0.0.1 port, keeps nothing on disk (a cluster node keeps only its
+// cluster config file), and is stopped by its own PID in a t.Cleanup; on
+// Linux it is also killed if the test binary dies.
 //
-// The package uses only the standard library: it speaks just enough RESP
-// to wait for PING and to send one-off commands (Server.Do).
+// Besides single servers it starts Sentinel deployments (StartSentinel)
+// and Redis Clusters (StartCluster), with the fault helpers their tests
+// need: kill -9, restart, failover, slot moves.
+//
+// The package uses only the standard library (and redis-cli, to create a
+// cluster): it speaks just enough RESP to wait for PING and to send
+// one-off commands (Server.Do).
 package redistest
 
 import (
@@ -26,7 +33,7 @@ import (
 const ModulePath = "/usr/lib/redis/modules/redisearch.so"
 
 // InstallHint is the command that installs every binary this package runs.
-const InstallHint = "apt-get install -y redis-server redis-sentinel redis-redisearch"
+const InstallHint = "apt-get install -y redis-server redis-tools redis-sentinel redis-redisearch"
 
 // serverBinary is the program StartServer runs.
 const serverBinary = "redis-server"
@@ -56,6 +63,11 @@ type serverOptions struct {
 	sentinels        int           // 0: defaultSentinels
 	replicas         int           // negative: none; 0: defaultReplicas
 	downAfter        time.Duration // 0: defaultDownAfter
+
+	// Cluster options (StartCluster only, see cluster.go).
+	masters     int           // 0: defaultMasters
+	nodeTimeout time.Duration // 0: defaultNodeTimeout
+	clusterNode bool          // set by StartCluster: --cluster-enabled and a bus port
 }
 
 // WithModule loads the RediSearch module from ModulePath.
@@ -85,6 +97,7 @@ func WithReplicaOf(addr string) Option {
 // safe for concurrent use.
 type Server struct {
 	port     int
+	busPort  int // cluster bus port (--cluster-port) of a cluster node, else 0
 	dir      string
 	bin      string
 	args     []string // everything but --port
@@ -142,6 +155,18 @@ func StartServer(t TB, opts ...Option) *Server {
 	s := &Server{dir: dir, bin: bin, args: args, password: o.password}
 	err = onFreePort(t, func(port int) error {
 		s.port = port
+		if o.clusterNode {
+			// The bus port is chosen explicitly (Redis >= 7): the default,
+			// port+10000, may be taken or above 65535.
+			bus, err := freePort()
+			if err != nil {
+				return err
+			}
+			if bus == port {
+				return errAddrInUse
+			}
+			s.busPort = bus
+		}
 		return s.launch()
 	})
 	if err != nil {
@@ -155,7 +180,11 @@ func StartServer(t TB, opts ...Option) *Server {
 // launch starts the process on s.port and waits until it is ready. On
 // failure nothing is left running.
 func (s *Server) launch() error {
-	args := append([]string{"--port", strconv.Itoa(s.port)}, s.args...)
+	args := []string{"--port", strconv.Itoa(s.port)}
+	if s.busPort != 0 {
+		args = append(args, "--cluster-port", strconv.Itoa(s.busPort))
+	}
+	args = append(args, s.args...)
 	p, err := startProcess(s.bin, args, s.dir, filepath.Join(s.dir, "redis.log"))
 	if err != nil {
 		return err

@@ -16,41 +16,93 @@ import (
 // connection to addr and returns the reply as text, see Server.Do. The
 // whole exchange must finish within timeout.
 func do(addr, password string, timeout time.Duration, args ...string) (string, error) {
+	var reply string
+	err := exchange(addr, password, timeout, args, func(w io.Writer, r *bufio.Reader) (err error) {
+		reply, err = roundTrip(w, r, args...)
+		return err
+	})
+	return reply, err
+}
+
+// doStrings sends one command like do and returns the elements of its
+// array reply as they are, for replies whose elements may contain
+// newlines, such as the keys of CLUSTER GETKEYSINSLOT.
+func doStrings(addr, password string, timeout time.Duration, args ...string) ([]string, error) {
+	var elems []string
+	err := exchange(addr, password, timeout, args, func(w io.Writer, r *bufio.Reader) error {
+		if err := writeCommand(w, args...); err != nil {
+			return err
+		}
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return err
+		}
+		line = strings.TrimSuffix(line, "\r\n")
+		switch {
+		case strings.HasPrefix(line, "-"):
+			return errors.New(line[1:])
+		case !strings.HasPrefix(line, "*"):
+			return fmt.Errorf("not an array reply: %q", line)
+		}
+		n, err := strconv.Atoi(line[1:])
+		if err != nil {
+			return fmt.Errorf("bad array length %q", line)
+		}
+		for range n {
+			e, err := readReply(r)
+			if err != nil {
+				return err
+			}
+			elems = append(elems, e)
+		}
+		return nil
+	})
+	return elems, err
+}
+
+// exchange dials addr, authenticates when password is set and runs talk on
+// the connection, all within timeout. Errors name the command.
+func exchange(addr, password string, timeout time.Duration, args []string, talk func(io.Writer, *bufio.Reader) error) error {
 	if len(args) == 0 {
-		return "", errors.New("redistest: no command")
+		return errors.New("redistest: no command")
 	}
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
-		return "", fmt.Errorf("redistest: %w", err)
+		return fmt.Errorf("redistest: %w", err)
 	}
 	defer conn.Close()
 	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
-		return "", fmt.Errorf("redistest: %w", err)
+		return fmt.Errorf("redistest: %w", err)
 	}
 	r := bufio.NewReader(conn)
 	if password != "" {
 		if _, err := roundTrip(conn, r, "AUTH", password); err != nil {
-			return "", fmt.Errorf("redistest: AUTH: %w", err)
+			return fmt.Errorf("redistest: AUTH: %w", err)
 		}
 	}
-	reply, err := roundTrip(conn, r, args...)
-	if err != nil {
-		return "", fmt.Errorf("redistest: %s: %w", strings.ToUpper(args[0]), err)
+	if err := talk(conn, r); err != nil {
+		return fmt.Errorf("redistest: %s: %w", strings.ToUpper(args[0]), err)
 	}
-	return reply, nil
+	return nil
 }
 
 // roundTrip writes one command as a RESP array and reads its reply.
 func roundTrip(w io.Writer, r *bufio.Reader, args ...string) (string, error) {
+	if err := writeCommand(w, args...); err != nil {
+		return "", err
+	}
+	return readReply(r)
+}
+
+// writeCommand writes one command as a RESP array.
+func writeCommand(w io.Writer, args ...string) error {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "*%d\r\n", len(args))
 	for _, a := range args {
 		fmt.Fprintf(&b, "$%d\r\n%s\r\n", len(a), a)
 	}
-	if _, err := w.Write(b.Bytes()); err != nil {
-		return "", err
-	}
-	return readReply(r)
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
 // readReply reads one RESP2 reply and renders it as text: simple strings,

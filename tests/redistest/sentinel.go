@@ -180,7 +180,7 @@ func StartSentinel(t TB, opts ...Option) *Topology {
 	if err := waitFor(topologyTimeout, top.checkSettled); err != nil {
 		t.Fatalf("redistest: sentinels did not agree on the topology within %v: %v%s", topologyTimeout, err, top.logTails())
 	}
-	t.Logf("redistest: sentinel topology up: master %s, replicas %v, sentinels %v", master.Addr(), top.addrs(top.nodes[1:]), top.SentinelAddrs())
+	t.Logf("redistest: sentinel topology up: master %s, replicas %v, sentinels %v", master.Addr(), addrsOf(top.nodes[1:]), top.SentinelAddrs())
 	return top
 }
 
@@ -413,14 +413,6 @@ func (top *Topology) node(addr string) *Server {
 		}
 	}
 	return nil
-}
-
-func (top *Topology) addrs(servers []*Server) []string {
-	out := make([]string, len(servers))
-	for i, s := range servers {
-		out[i] = s.Addr()
-	}
-	return out
 }
 
 // launch starts the sentinel on s.port with its configuration file and
