@@ -48,6 +48,6 @@ func ExampleConfig_Validate() {
 	fmt.Println(bad.Validate())
 	// Output:
 	// <nil>
-	// rediscache: config: rediscache: invalid argument: redis_cache_sentinels (REDIS_CACHE_SENTINELS) entry 1: "fd00::6:26379" is not host:port (too many colons in address; write IPv6 literals as [::1]:26379)
+	// rediscache: config: rediscache: invalid argument: redis_cache_sentinels (REDIS_CACHE_SENTINELS) entry 1: "fd00::6:26379" is not host:port (too many colons in address; write IPv6 literals in brackets, as [::1]:6379)
 	// rediscache: config: rediscache: invalid argument: redis_cache_master_service (REDIS_CACHE_MASTER_SERVICE) is not set: give the name the sentinels monitor the master under
 }

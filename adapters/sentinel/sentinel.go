@@ -288,30 +288,11 @@ func (d *deployment) connected(addr string) {
 	}
 }
 
-// ping runs the store's own ping within DialTimeout + ReadTimeout and, when
-// it fails, returns the diagnosis of diagnose (bounded the same way) if
-// there is one.
+// ping runs the store's own ping and, when it fails, the diagnosis of
+// diagnose, each within DialTimeout + ReadTimeout (see
+// redisstore.DiagnosedPing).
 func (d *deployment) ping(ctx context.Context, ping func(context.Context) error) error {
-	if ctx.Err() != nil {
-		return ping(ctx) // the store's usual closed or context error
-	}
-	budget := d.opts.DialTimeout + d.opts.ReadTimeout
-	pctx, cancel := context.WithTimeout(ctx, budget)
-	err := ping(pctx)
-	cancel()
-	if err == nil || errors.Is(err, domain.ErrClosed) || ctx.Err() != nil {
-		return err
-	}
-	dctx, cancel := context.WithTimeout(ctx, budget)
-	defer cancel()
-	if diag := d.diagnose(dctx); diag != nil {
-		return diag
-	}
-	if ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-		// Our own bound, not the caller's.
-		return fmt.Errorf("rediscache: ping %s: %w: no answer within %v", d.endpoint(), domain.ErrUnavailable, budget)
-	}
-	return err
+	return redisstore.DiagnosedPing(ctx, d.opts.DialTimeout+d.opts.ReadTimeout, d.endpoint(), ping, d.diagnose)
 }
 
 // diagnose asks every configured sentinel for the master, then the master

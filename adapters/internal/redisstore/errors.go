@@ -30,6 +30,13 @@ import (
 //   - unreachable or not-ready servers (network errors, EOF, pool timeouts,
 //     LOADING, BUSY, MASTERDOWN, READONLY, ...) and rejected credentials
 //     (NOAUTH, WRONGPASS) become domain.ErrUnavailable;
+//   - so do the transient states of a Redis Cluster: CLUSTERDOWN (slots
+//     not served, a failover under way), TRYAGAIN (a slot being moved),
+//     MOVED and ASK (redirections go-redis gave up following: the topology
+//     keeps changing), and a server without cluster support given to a
+//     cluster client;
+//   - CROSSSLOT (keys of different hash slots in one command, which the
+//     store never sends: it splits them) becomes domain.ErrInvalidArgument;
 //   - unknown commands (a missing module) become domain.ErrNotSupported,
 //     with a hint naming the module for its commands (FT.*);
 //   - the RediSearch module's replies to bad arguments ("Invalid query",
@@ -58,6 +65,11 @@ func translate(op, key string, err error) error {
 		switch {
 		case strings.HasPrefix(msg, "WRONGTYPE"):
 			return wrap(op, key, domain.ErrWrongType)
+		case strings.HasPrefix(msg, "CROSSSLOT"):
+			return wrap2(op, key, domain.ErrInvalidArgument, err)
+		case strings.Contains(msg, "cluster support disabled"):
+			return fmt.Errorf("%s: %w: the server is not a cluster node (use the standalone backend): %w",
+				prefix(op, key), domain.ErrUnavailable, err)
 		case isAuthError(msg):
 			return fmt.Errorf("%s: %w: authentication failed (check the username and password): %w",
 				prefix(op, key), domain.ErrUnavailable, err)
@@ -74,11 +86,15 @@ func translate(op, key string, err error) error {
 		return wrap(op, key, err)
 	}
 
-	if isNetworkError(err) {
+	if isNetworkError(err) || err.Error() == errClusterNoNodes {
 		return wrap2(op, key, domain.ErrUnavailable, err)
 	}
 	return wrap(op, key, err)
 }
+
+// errClusterNoNodes is the text of go-redis' error when a cluster client
+// knows no node to ask (v9.23 osscluster.go errClusterNoNodes).
+const errClusterNoNodes = "redis: cluster has no nodes"
 
 // isReply reports whether err is a reply of the server (redis.Nil
 // included) rather than a failure to get one.
@@ -117,10 +133,11 @@ func isAuthError(msg string) bool {
 
 // isUnavailableReply recognises replies of a server that is up but cannot
 // serve the command now: still loading, busy with a script, a replica whose
-// master is down, a former master demoted by a failover.
+// master is down, a former master demoted by a failover, a cluster that
+// does not serve every slot, a slot on the move.
 func isUnavailableReply(msg string) bool {
 	for _, p := range []string{
-		"LOADING", "BUSY ", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN",
+		"LOADING", "BUSY ", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "MOVED ", "ASK ",
 		"ERR max number of clients reached",
 	} {
 		if strings.HasPrefix(msg, p) {

@@ -48,7 +48,9 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 }
 
 // Del removes keys (UNLINK) and returns how many existed. No keys returns 0
-// without a round trip.
+// without a round trip. On a cluster, keys of different hash slots are
+// unlinked by one command per slot, in parallel per node; if one of them
+// fails, the error comes with the count of the others, whose keys are gone.
 func (s *Store) Del(ctx context.Context, keys ...string) (int64, error) {
 	if err := s.beginKeys(ctx, "unlink", keys); err != nil {
 		return 0, err
@@ -56,15 +58,13 @@ func (s *Store) Del(ctx context.Context, keys ...string) (int64, error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	n, err := s.client().Unlink(ctx, keys...).Result()
-	if err != nil {
-		return 0, s.fail(ctx, "unlink", msgKey(keys), err)
-	}
-	return n, nil
+	return s.multiKey(ctx, "unlink", keys)
 }
 
-// Exists returns how many of keys exist (EXISTS). No keys returns 0 without
-// a round trip.
+// Exists returns how many of keys exist (EXISTS); a key named twice counts
+// twice. No keys returns 0 without a round trip. On a cluster, keys of
+// different hash slots are counted by one command per slot, in parallel per
+// node.
 func (s *Store) Exists(ctx context.Context, keys ...string) (int64, error) {
 	if err := s.beginKeys(ctx, "exists", keys); err != nil {
 		return 0, err
@@ -72,11 +72,21 @@ func (s *Store) Exists(ctx context.Context, keys ...string) (int64, error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	n, err := s.client().Exists(ctx, keys...).Result()
+	n, err := s.multiKey(ctx, "exists", keys)
 	if err != nil {
-		return 0, s.fail(ctx, "exists", msgKey(keys), err)
+		return 0, err
 	}
 	return n, nil
+}
+
+// multiKey sends the multi-key command name, whose reply is a count, over
+// keys: as one command, or split by hash slot on a cluster.
+func (s *Store) multiKey(ctx context.Context, name string, keys []string) (int64, error) {
+	client := s.client()
+	if cc, ok := client.(*redis.ClusterClient); ok && len(keys) > 1 {
+		return s.countBySlot(ctx, cc, name, keys)
+	}
+	return s.count(ctx, client, name, keys)
 }
 
 // Expire sets the ttl of key (PEXPIRE), or removes it for 0 (PERSIST), and
@@ -134,6 +144,11 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 // reported before: SCAN may return a key more than once, so the keys seen
 // are remembered for the whole scan. An error from fn stops the scan and is
 // returned as is.
+//
+// On a cluster it scans every master (never a replica, whose keys are its
+// master's) in parallel; fn is called with one node's reply at a time, never
+// concurrently. A key whose slot moves to another master during the scan
+// may be missed.
 func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(keys []string) error) error {
 	if err := s.begin(ctx, "scan", pattern); err != nil {
 		return err
@@ -148,17 +163,7 @@ func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(key
 		return fmt.Errorf("rediscache: scan %q: %w: nil callback", pattern, domain.ErrInvalidArgument)
 	}
 	seen := make(map[string]struct{})
-	var cursor uint64
-	client := s.client() // one client for the whole iteration
-	for {
-		// MATCH is always sent: go-redis' Scan would drop an empty
-		// pattern and list every key.
-		cmd := redis.NewScanCmd(ctx, client.Process, "scan", cursor, "match", pattern, "count", batch)
-		_ = client.Process(ctx, cmd)
-		keys, next, err := cmd.Result()
-		if err != nil {
-			return s.fail(ctx, "scan", pattern, err)
-		}
+	emit := func(keys []string) error {
 		fresh := keys[:0]
 		for _, k := range keys {
 			if _, dup := seen[k]; !dup {
@@ -166,8 +171,40 @@ func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(key
 				fresh = append(fresh, k)
 			}
 		}
-		if len(fresh) > 0 {
-			if err := fn(fresh); err != nil {
+		if len(fresh) == 0 {
+			return nil
+		}
+		return fn(fresh)
+	}
+	client := s.client() // one client for the whole iteration
+	if cc, ok := client.(*redis.ClusterClient); ok {
+		return s.scanMasters(ctx, cc, pattern, batch, emit)
+	}
+	return s.scanNode(ctx, client, pattern, batch, emit)
+}
+
+// processor is what scanNode needs of a client: a redis.UniversalClient,
+// or the *redis.Client of one cluster node.
+type processor interface {
+	Process(ctx context.Context, cmd redis.Cmder) error
+}
+
+// scanNode runs the SCAN cursor loop on the server of client and passes
+// each reply's keys to emit. Errors of emit are returned as they are.
+func (s *Store) scanNode(ctx context.Context, client processor, pattern string, batch int, emit func([]string) error) error {
+	var cursor uint64
+	process := client.Process
+	for {
+		// MATCH is always sent: go-redis' Scan would drop an empty
+		// pattern and list every key.
+		cmd := redis.NewScanCmd(ctx, process, "scan", cursor, "match", pattern, "count", batch)
+		_ = process(ctx, cmd)
+		keys, next, err := cmd.Result()
+		if err != nil {
+			return s.fail(ctx, "scan", pattern, err)
+		}
+		if len(keys) > 0 {
+			if err := emit(keys); err != nil {
 				return err
 			}
 		}

@@ -1,6 +1,8 @@
 // Package redisstore implements the data ports of rediscache on top of a
-// go-redis client. It holds all the command code shared by the standalone
-// and Sentinel adapters, which only build the client and hand it to New.
+// go-redis client. It holds all the command code shared by the standalone,
+// Sentinel and Cluster adapters, which only build the client and hand it to
+// New. Given a *redis.ClusterClient, a Store splits multi-key commands by
+// hash slot, scans every master and pings every master (cluster.go).
 //
 // Every error that leaves the package goes through translate (errors.go),
 // so callers only ever see the domain sentinels (or a context error).
@@ -134,7 +136,8 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// Ping checks that the backend answers. Its error names the endpoint given
+// Ping checks that the backend answers: on a cluster, that every master
+// answers and reports cluster_state:ok. Its error names the endpoint given
 // WithEndpoint.
 func (s *Store) Ping(ctx context.Context) error {
 	op := "ping"
@@ -144,7 +147,11 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.begin(ctx, op, ""); err != nil {
 		return err
 	}
-	return s.fail(ctx, op, "", s.client().Ping(ctx).Err())
+	client := s.client()
+	if cc, ok := client.(*redis.ClusterClient); ok {
+		return s.fail(ctx, op, "", s.pingMasters(ctx, cc))
+	}
+	return s.fail(ctx, op, "", client.Ping(ctx).Err())
 }
 
 // begin checks what every call checks before its round trip: the store is

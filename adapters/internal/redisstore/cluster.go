@@ -1,0 +1,201 @@
+package redisstore
+
+// What a Redis Cluster needs beyond the command code every backend shares.
+// A Store whose client is a *redis.ClusterClient (go-redis routes each
+// single-key command to the master of its slot by itself):
+//
+//   - splits multi-key commands (UNLINK, EXISTS of several keys) by hash
+//     slot, since a cluster refuses keys of different slots in one command
+//     (CROSSSLOT), and sends the parts in one cluster pipeline: go-redis
+//     sends each node its commands in one round trip, every node in
+//     parallel, and follows MOVED and ASK per command;
+//   - scans every master, and only masters, in parallel, and hands fn the
+//     keys of one node's SCAN reply at a time;
+//   - pings every master, which must report cluster_state:ok.
+//
+// Other clients (standalone, Sentinel) never reach this code: each entry
+// point checks the client's type once, and a single key never needs
+// splitting.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/rediscache/rediscache/domain"
+)
+
+// clusterSlots is the number of hash slots of a Redis Cluster.
+const clusterSlots = 16384
+
+// KeySlot returns the Redis Cluster hash slot of key: CRC16 (XMODEM) of the
+// key, or of its hash tag (the part between the first "{" and the next "}",
+// when not empty), modulo 16384, as CLUSTER KEYSLOT computes it.
+func KeySlot(key string) int {
+	if open := strings.IndexByte(key, '{'); open >= 0 {
+		if end := strings.IndexByte(key[open+1:], '}'); end > 0 {
+			key = key[open+1 : open+1+end]
+		}
+	}
+	var crc uint16
+	for i := 0; i < len(key); i++ {
+		crc = crc<<8 ^ crc16Table[byte(crc>>8)^key[i]]
+	}
+	return int(crc) % clusterSlots
+}
+
+// crc16Table is the CRC16-CCITT (XMODEM, polynomial 0x1021) table Redis
+// Cluster hashes keys with.
+var crc16Table = func() (t [256]uint16) {
+	for i := range t {
+		crc := uint16(i) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+		t[i] = crc
+	}
+	return t
+}()
+
+// slotGroups splits keys by hash slot, keeping their order and their
+// repetitions within each group (EXISTS k k counts k twice), and the
+// groups in the order of their first key.
+func slotGroups(keys []string) [][]string {
+	index := make(map[int]int, len(keys))
+	var groups [][]string
+	for _, k := range keys {
+		slot := KeySlot(k)
+		i, ok := index[slot]
+		if !ok {
+			i = len(groups)
+			index[slot] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], k)
+	}
+	return groups
+}
+
+// countBySlot sends the multi-key command name (UNLINK, EXISTS), whose
+// reply is a count, once per hash slot of keys, in one cluster pipeline,
+// and returns the sum of the replies. When a part fails, the first error
+// is returned (translated, naming its key when the part had one) with the
+// sum of the parts that succeeded.
+func (s *Store) countBySlot(ctx context.Context, cc *redis.ClusterClient, name string, keys []string) (int64, error) {
+	groups := slotGroups(keys)
+	if len(groups) == 1 {
+		return s.count(ctx, cc, name, keys)
+	}
+	pipe := cc.Pipeline()
+	cmds := make([]*redis.IntCmd, len(groups))
+	for i, g := range groups {
+		cmds[i] = redis.NewIntCmd(ctx, keyArgs(name, g)...)
+		_ = pipe.Process(ctx, cmds[i])
+	}
+	// Exec's error is the first command's; each command is examined below.
+	_, _ = pipe.Exec(ctx)
+	var (
+		total    int64
+		firstErr error
+	)
+	for i, cmd := range cmds {
+		n, err := cmd.Result()
+		if err != nil {
+			if firstErr == nil {
+				firstErr = s.fail(ctx, name, msgKey(groups[i]), err)
+			}
+			continue
+		}
+		total += n
+	}
+	return total, firstErr
+}
+
+// count sends the multi-key command name with keys as one command.
+func (s *Store) count(ctx context.Context, c redis.UniversalClient, name string, keys []string) (int64, error) {
+	cmd := redis.NewIntCmd(ctx, keyArgs(name, keys)...)
+	_ = c.Process(ctx, cmd)
+	n, err := cmd.Result()
+	if err != nil {
+		return 0, s.fail(ctx, name, msgKey(keys), err)
+	}
+	return n, nil
+}
+
+// keyArgs returns the arguments of the command name over keys.
+func keyArgs(name string, keys []string) []any {
+	args := make([]any, 1+len(keys))
+	args[0] = name
+	for i, k := range keys {
+		args[1+i] = k
+	}
+	return args
+}
+
+// scanMasters runs the SCAN loop of Scan on every master of the cluster in
+// parallel and passes each reply's keys to emit, one call at a time. When
+// emit fails, the other scans stop and its error is returned as is.
+func (s *Store) scanMasters(ctx context.Context, cc *redis.ClusterClient, pattern string, batch int, emit func([]string) error) error {
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		emitErr error
+	)
+	err := cc.ForEachMaster(sctx, func(nctx context.Context, node *redis.Client) error {
+		return s.scanNode(nctx, node, pattern, batch, func(keys []string) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if emitErr != nil {
+				return emitErr // another node's batch failed: stop
+			}
+			if err := emit(keys); err != nil {
+				emitErr = err
+				cancel()
+				return err
+			}
+			return nil
+		})
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if emitErr != nil {
+		return emitErr
+	}
+	return s.fail(ctx, "scan", pattern, err)
+}
+
+// pingMasters checks that every master of the cluster answers and reports
+// cluster_state:ok (a master answers PING while the cluster refuses every
+// command with CLUSTERDOWN).
+func (s *Store) pingMasters(ctx context.Context, cc *redis.ClusterClient) error {
+	return cc.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
+		info, err := node.ClusterInfo(ctx).Result()
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(info, "cluster_state:ok") {
+			return fmt.Errorf("%w: the cluster is down: master %s reports cluster_state:%s",
+				domain.ErrUnavailable, node.Options().Addr, InfoField(info, "cluster_state"))
+		}
+		return nil
+	})
+}
+
+// InfoField returns the value of the field name in an INFO or CLUSTER
+// INFO reply ("name:value" lines), or "?" when there is none.
+func InfoField(info, name string) string {
+	for line := range strings.SplitSeq(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			return v
+		}
+	}
+	return "?"
+}
