@@ -1,0 +1,63 @@
+// Package cluster is the adapter for Redis Cluster: it implements every
+// data port of package ports ([ports.KeyValue], [ports.Hash], [ports.Set],
+// [ports.List], [ports.Suggest]), [ports.Broadcast] and [ports.Pinger] on
+// go-redis' cluster client, for hosts whose sites outgrow one Redis server
+// (memory, CPU, network): the keys spread over every master.
+//
+// In the hexagon it is a driven adapter. It only turns a [Config] into a
+// go-redis cluster client; the commands and the translation of Redis errors
+// into the domain errors live in adapters/internal/redisstore, shared with
+// the standalone and Sentinel adapters, and are the same on a cluster except
+// where a cluster needs more:
+//
+//   - Keys are not given hash tags: the keys of one site spread over all
+//     16384 slots, so over every master. Single-key commands go to the
+//     master that owns the key's slot; go-redis follows MOVED and ASK when
+//     a slot moves.
+//   - Del and Exists of several keys send one command per hash slot
+//     (Redis refuses keys of two slots in one command), in one pipeline per
+//     node, every node in parallel; the counts are added up (a key named
+//     twice counts twice in Exists). HDelBatch and SugAdd pipelines reach
+//     each node in one round trip the same way.
+//   - Scan, and so the Cache's GetKeys, DeleteKeys and HDelKeys, scans
+//     every master, and only masters, in parallel, and hands over one
+//     node's batch at a time, with the same pattern escaping and prefix
+//     re-check as on one server.
+//   - FT.SUG* commands go to the master of the dictionary's key (RediSearch
+//     must be loaded on every node).
+//   - Publish and Subscribe use classic Pub/Sub, which the cluster bus
+//     carries to every node: a message published through any node reaches
+//     the subscribers of all of them. A subscription lives on the master of
+//     its channel's slot; when that node fails its channel closes, and the
+//     subscriber subscribes again.
+//
+// # Failover and slot moves
+//
+// When a master fails, its replica takes over its slots after the nodes'
+// cluster-node-timeout (plus about a second for the election). Meanwhile
+// the commands for its slots, and while cluster-require-full-coverage is on
+// (the default) the commands for every slot, fail with an error matching
+// domain.ErrUnavailable (CLUSTERDOWN, or the master unreachable) once
+// go-redis has retried them MaxRedirects times; a ctx deadline bounds every
+// call. The store then follows the new layout by itself. As with Sentinel,
+// writes the old master acknowledged but had not replicated are lost.
+//
+// # Startup checks
+//
+// Connecting is lazy: [New] validates the Config (every problem at once,
+// matching domain.ErrInvalidArgument) but dials nothing. Call Ping to report
+// readiness: it checks that every master answers and that the cluster
+// serves every slot, and otherwise says what is wrong (no node reachable,
+// rejected credentials, not a cluster, the cluster down, a master that does
+// not answer). The errors match domain.ErrUnavailable and never contain a
+// password.
+//
+// The connections speak RESP2 by default, which the RediSearch replies
+// are parsed in.
+//
+// # Client-side caching
+//
+// The ClientCache is not available on a cluster yet: a cluster Store has no
+// invalidation stream ([ports.Invalidation]). It will come with client
+// tracking per node.
+package cluster
