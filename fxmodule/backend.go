@@ -3,6 +3,7 @@ package fxmodule
 import (
 	"go.uber.org/zap"
 
+	"github.com/rediscache/rediscache/adapters/cluster"
 	"github.com/rediscache/rediscache/adapters/memory"
 	"github.com/rediscache/rediscache/adapters/sentinel"
 	"github.com/rediscache/rediscache/adapters/standalone"
@@ -11,17 +12,21 @@ import (
 
 // Backend is the store NewBackend built, with what a host needs to run it.
 type Backend struct {
-	// Name is the backend chosen: BackendMemory, BackendStandalone or
-	// BackendSentinel.
+	// Name is the backend chosen: BackendMemory, BackendStandalone,
+	// BackendSentinel or BackendCluster.
 	Name string
 	// Store is the store, for app.New and the ClientCache.
 	Store ports.Store
 	// Pinger checks the backend: call it at startup (Frappe's
 	// connected()). Its errors say what is wrong (for Sentinel: no
-	// sentinel reachable, an unknown master, rejected credentials).
+	// sentinel reachable, an unknown master, rejected credentials; for a
+	// cluster: no node reachable, the cluster down, a master that does not
+	// answer).
 	Pinger ports.Pinger
 	// Invalidation is the store's invalidation stream, for the
 	// ClientCache: the memory store's own, or client tracking on Redis.
+	// Nil on a cluster, which has no invalidation stream yet: the
+	// ClientCache cannot be built there.
 	Invalidation ports.Invalidation
 	// Close closes the store. It is idempotent.
 	Close func() error
@@ -29,15 +34,18 @@ type Backend struct {
 
 // NewBackend builds the store chosen by cfg, the Go form of Frappe's
 // setup_cache: the sentinel backend when cfg.Backend is "sentinel" or empty
-// with SentinelEnabled, the standalone backend on cfg.RedisCache when it is
-// "standalone" or empty, the memory backend only when asked for by name.
+// with SentinelEnabled, the cluster backend on cfg.ClusterNodes when it is
+// "cluster" or empty with ClusterNodes set, the standalone backend on
+// cfg.RedisCache when it is "standalone" or empty, the memory backend only
+// when asked for by name.
 // It validates cfg first and returns every problem at once (see
 // Config.Validate). It connects to nothing: call Backend.Pinger.Ping to
 // check the server. log (nil for none) receives the adapters'
 // connection-level events under the name "rediscache".
 //
-// The Redis stores are tracked stores (standalone.NewTracked,
-// sentinel.NewTracked), so Invalidation is never nil.
+// The standalone and Sentinel stores are tracked stores
+// (standalone.NewTracked, sentinel.NewTracked), so their Invalidation is
+// never nil; the cluster store (cluster.New) has none yet.
 func NewBackend(cfg Config, log *zap.Logger) (*Backend, error) {
 	if log == nil {
 		log = zap.NewNop()
@@ -59,6 +67,13 @@ func NewBackend(cfg Config, log *zap.Logger) (*Backend, error) {
 		log.Info("cache backend: sentinel",
 			zap.String("master", r.sentinel.MasterName), zap.Strings("sentinels", r.sentinel.SentinelAddrs))
 		return &Backend{Name: r.backend, Store: s, Pinger: s, Invalidation: s, Close: s.Close}, nil
+	case BackendCluster:
+		s, err := cluster.New(r.cluster, cluster.WithLogger(log))
+		if err != nil {
+			return nil, err
+		}
+		log.Info("cache backend: cluster", zap.Strings("nodes", r.cluster.Addrs))
+		return &Backend{Name: r.backend, Store: s, Pinger: s, Close: s.Close}, nil
 	default:
 		s, err := standalone.NewTracked(r.standalone, standalone.WithLogger(log))
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rediscache/rediscache/adapters/cluster"
 	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/adapters/sentinel"
 	"github.com/rediscache/rediscache/adapters/standalone"
@@ -26,6 +27,9 @@ const (
 	BackendStandalone = "standalone"
 	// BackendSentinel is Redis behind Sentinel (adapters/sentinel).
 	BackendSentinel = "sentinel"
+	// BackendCluster is a Redis Cluster reached through
+	// Config.ClusterNodes (adapters/cluster).
+	BackendCluster = "cluster"
 )
 
 // Config is the cache configuration of a host, with the settings of Frappe's
@@ -33,14 +37,15 @@ const (
 // frappe/utils/redis_wrapper.py) plus the connection tuning Frappe leaves to
 // redis-py. Every field documents its Frappe key and its environment
 // variable (see ConfigFromEnv); the table in doc.go lists them all. The zero
-// value is not usable: set RedisCache, or enable Sentinel, or choose the
-// memory backend.
+// value is not usable: set RedisCache, or enable Sentinel, or give the
+// cluster nodes, or choose the memory backend.
 type Config struct {
-	// Backend chooses the store: "memory", "standalone" or "sentinel"
-	// (BackendMemory, BackendStandalone, BackendSentinel). Empty, the
-	// default, decides as Frappe's setup_cache does: sentinel when
-	// SentinelEnabled, else standalone on RedisCache. The memory backend
-	// is never chosen implicitly. No Frappe key; REDISCACHE_BACKEND.
+	// Backend chooses the store: "memory", "standalone", "sentinel" or
+	// "cluster" (BackendMemory, BackendStandalone, BackendSentinel,
+	// BackendCluster). Empty, the default, decides as Frappe's setup_cache
+	// does: sentinel when SentinelEnabled, else cluster when ClusterNodes
+	// is set, else standalone on RedisCache. The memory backend is never
+	// chosen implicitly. No Frappe key; REDISCACHE_BACKEND.
 	Backend string
 	// Site is the site every key of the host's Cache is prefixed with
 	// (Frappe's db_name). Optional here: a host that serves several sites
@@ -81,9 +86,22 @@ type Config struct {
 	// (Frappe's redis_cache_master_service). Required by the sentinel
 	// backend. REDIS_CACHE_MASTER_SERVICE.
 	MasterService string
-	// TLS turns TLS on: towards the sentinels and the master, or towards
-	// the standalone server (where a rediss:// URL does the same). Default
-	// false. REDISCACHE_TLS.
+	// ClusterNodes are nodes of a Redis Cluster as "host:port", IPv6
+	// literals in brackets ("[fd00::5]:6379"), from which the store
+	// discovers the others (no Frappe key: Frappe has no cluster support).
+	// Setting it selects the cluster backend when Backend is empty;
+	// required by the cluster backend, which ignores RedisCache.
+	// REDIS_CACHE_CLUSTER_NODES, comma-separated.
+	ClusterNodes []string
+	// ClusterUsername is the ACL user for every node of the cluster.
+	// Default none. REDIS_CACHE_CLUSTER_USERNAME.
+	ClusterUsername string
+	// ClusterPassword authenticates to every node of the cluster. Default
+	// none. Never logged or shown in errors. REDIS_CACHE_CLUSTER_PASSWORD.
+	ClusterPassword string
+	// TLS turns TLS on: towards the sentinels and the master, towards the
+	// cluster nodes, or towards the standalone server (where a rediss://
+	// URL does the same). Default false. REDISCACHE_TLS.
 	TLS bool
 	// TLSCAFile is a PEM file of the certificate authorities to trust
 	// instead of the system's. Default none (system roots). Implies TLS.
@@ -102,8 +120,9 @@ type Config struct {
 	// WriteTimeout bounds the sending of one command. Default 3s.
 	// REDISCACHE_WRITE_TIMEOUT.
 	WriteTimeout time.Duration
-	// PoolSize is the number of pooled connections. Default: go-redis'
-	// default, 10 per GOMAXPROCS. REDISCACHE_POOL_SIZE.
+	// PoolSize is the number of pooled connections (per node on a
+	// cluster). Default: go-redis' default, 10 per GOMAXPROCS (5 per
+	// GOMAXPROCS per node on a cluster). REDISCACHE_POOL_SIZE.
 	PoolSize int
 }
 
@@ -121,6 +140,7 @@ type resolved struct {
 	backend    string
 	standalone standalone.Config
 	sentinel   sentinel.Config
+	cluster    cluster.Config
 }
 
 // resolve decides the backend and builds its adapter Config, or reports
@@ -135,18 +155,23 @@ func (c Config) resolve() (resolved, error) {
 	r := resolved{backend: c.Backend}
 	switch c.Backend {
 	case "":
-		if c.SentinelEnabled {
+		switch {
+		case c.SentinelEnabled && len(c.ClusterNodes) > 0:
+			add("redis_cache_sentinel_enabled (REDIS_CACHE_SENTINEL_ENABLED) is true and ClusterNodes (REDIS_CACHE_CLUSTER_NODES) is set: choose one")
+		case c.SentinelEnabled:
 			r.backend = BackendSentinel
-		} else {
+		case len(c.ClusterNodes) > 0:
+			r.backend = BackendCluster
+		default:
 			r.backend = BackendStandalone
 		}
 	case BackendMemory, BackendSentinel:
-	case BackendStandalone:
+	case BackendStandalone, BackendCluster:
 		if c.SentinelEnabled {
-			add("Backend (REDISCACHE_BACKEND) is standalone but redis_cache_sentinel_enabled (REDIS_CACHE_SENTINEL_ENABLED) is true: choose one")
+			add("Backend (REDISCACHE_BACKEND) is %s but redis_cache_sentinel_enabled (REDIS_CACHE_SENTINEL_ENABLED) is true: choose one", c.Backend)
 		}
 	default:
-		add("Backend (REDISCACHE_BACKEND) %q is not one of memory, standalone, sentinel (or empty)", c.Backend)
+		add("Backend (REDISCACHE_BACKEND) %q is not one of memory, standalone, sentinel, cluster (or empty)", c.Backend)
 	}
 	if c.Site != "" {
 		if err := domain.ValidateSite(c.Site); err != nil {
@@ -213,6 +238,21 @@ func (c Config) resolve() (resolved, error) {
 		}
 		r.sentinel.Connection.Username = c.MasterUsername
 		r.sentinel.Connection.Password = c.MasterPassword
+	case BackendCluster:
+		if len(c.ClusterNodes) == 0 {
+			add("ClusterNodes (REDIS_CACHE_CLUSTER_NODES) is empty: give nodes of the cluster as host:port, comma-separated")
+		}
+		for i, n := range c.ClusterNodes {
+			if _, err := connection.NormalizeAddr(n); err != nil {
+				add("ClusterNodes (REDIS_CACHE_CLUSTER_NODES) entry %d: %v", i+1, err)
+			}
+		}
+		if c.ClusterUsername != "" && c.ClusterPassword == "" {
+			add("ClusterUsername (REDIS_CACHE_CLUSTER_USERNAME) is set without ClusterPassword (REDIS_CACHE_CLUSTER_PASSWORD)")
+		}
+		r.cluster = cluster.Config{Addrs: c.ClusterNodes, Connection: c.connection(tlsCfg)}
+		r.cluster.Connection.Username = c.ClusterUsername
+		r.cluster.Connection.Password = c.ClusterPassword
 	}
 	if len(problems) > 0 {
 		return resolved{}, errors.Join(problems...)
@@ -221,7 +261,7 @@ func (c Config) resolve() (resolved, error) {
 }
 
 // connection returns the connection settings c gives every Redis backend
-// (the master's credentials are the Sentinel backend's business).
+// (the credentials are each backend's business).
 func (c Config) connection(tlsCfg *tls.Config) connection.Options {
 	return connection.Options{
 		TLS:          tlsCfg,

@@ -27,6 +27,7 @@ var allEnv = []string{
 	fxmodule.EnvBackend, fxmodule.EnvSite, fxmodule.EnvRedisCache, fxmodule.EnvSentinelEnabled,
 	fxmodule.EnvSentinels, fxmodule.EnvSentinelUsername, fxmodule.EnvSentinelPassword,
 	fxmodule.EnvMasterUsername, fxmodule.EnvMasterPassword, fxmodule.EnvMasterService,
+	fxmodule.EnvClusterNodes, fxmodule.EnvClusterUsername, fxmodule.EnvClusterPassword,
 	fxmodule.EnvTLS, fxmodule.EnvTLSCAFile, fxmodule.EnvTLSInsecureSkipVerify,
 	fxmodule.EnvDialTimeout, fxmodule.EnvReadTimeout, fxmodule.EnvWriteTimeout, fxmodule.EnvPoolSize,
 }
@@ -66,6 +67,9 @@ func TestConfigFromEnv(t *testing.T) {
 		fxmodule.EnvMasterUsername:        "master-user",
 		fxmodule.EnvMasterPassword:        "master-secret",
 		fxmodule.EnvMasterService:         "mymaster",
+		fxmodule.EnvClusterNodes:          " 10.0.0.7:6379,[fd00::8]:6379",
+		fxmodule.EnvClusterUsername:       "cluster-user",
+		fxmodule.EnvClusterPassword:       "cluster secret ",
 		fxmodule.EnvTLS:                   "TRUE",
 		fxmodule.EnvTLSCAFile:             "/etc/ssl/redis-ca.pem",
 		fxmodule.EnvTLSInsecureSkipVerify: "0",
@@ -89,6 +93,9 @@ func TestConfigFromEnv(t *testing.T) {
 		MasterUsername:        "master-user",
 		MasterPassword:        "master-secret",
 		MasterService:         "mymaster",
+		ClusterNodes:          []string{"10.0.0.7:6379", "[fd00::8]:6379"},
+		ClusterUsername:       "cluster-user",
+		ClusterPassword:       "cluster secret ",
 		TLS:                   true,
 		TLSCAFile:             "/etc/ssl/redis-ca.pem",
 		TLSInsecureSkipVerify: false,
@@ -114,6 +121,7 @@ func TestConfigFromEnvErrors(t *testing.T) {
 		fxmodule.EnvTLS:                   "2",
 		fxmodule.EnvTLSInsecureSkipVerify: "sure",
 		fxmodule.EnvSentinels:             "a:1,,b:2",
+		fxmodule.EnvClusterNodes:          ",a:1",
 		fxmodule.EnvDialTimeout:           "5",
 		fxmodule.EnvReadTimeout:           "soon",
 		fxmodule.EnvWriteTimeout:          "-",
@@ -126,11 +134,12 @@ func TestConfigFromEnvErrors(t *testing.T) {
 		"REDISCACHE_TLS: \"2\" is not a boolean",
 		"REDISCACHE_TLS_INSECURE_SKIP_VERIFY",
 		"REDIS_CACHE_SENTINELS: entry 2 is empty",
+		"REDIS_CACHE_CLUSTER_NODES: entry 1 is empty",
 		"REDISCACHE_DIAL_TIMEOUT: \"5\" is not a duration",
 		"REDISCACHE_READ_TIMEOUT", "REDISCACHE_WRITE_TIMEOUT",
 		"REDISCACHE_POOL_SIZE: \"ten\" is not an integer")
-	if n := strings.Count(err.Error(), "\n") + 1; n != 8 {
-		t.Errorf("%d problems reported, want 8:\n%v", n, err)
+	if n := strings.Count(err.Error(), "\n") + 1; n != 9 {
+		t.Errorf("%d problems reported, want 9:\n%v", n, err)
 	}
 	if strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("error reveals the password:\n%v", err)
@@ -151,9 +160,13 @@ func TestValidate(t *testing.T) {
 		t.Errorf("sentinel: %v", err)
 	}
 
+	if err := (fxmodule.Config{ClusterNodes: []string{"[::1]:7000", "h:7001"}, RedisCache: "redis://ignored"}).Validate(); err != nil {
+		t.Errorf("cluster: %v", err)
+	}
+
 	const secret = "hunter2"
 	err := fxmodule.Config{
-		Backend:          "cluster",
+		Backend:          "ring",
 		Site:             "a|b",
 		DialTimeout:      -1,
 		ReadTimeout:      -1,
@@ -161,7 +174,7 @@ func TestValidate(t *testing.T) {
 		PoolSize:         -1,
 		SentinelPassword: secret,
 	}.Validate()
-	wantProblems(t, err, `Backend (REDISCACHE_BACKEND) "cluster"`, "db_name (REDISCACHE_SITE)", `contains "|"`,
+	wantProblems(t, err, `Backend (REDISCACHE_BACKEND) "ring"`, "db_name (REDISCACHE_SITE)", `contains "|"`,
 		"REDISCACHE_DIAL_TIMEOUT", "REDISCACHE_READ_TIMEOUT", "REDISCACHE_WRITE_TIMEOUT", "REDISCACHE_POOL_SIZE")
 
 	err = fxmodule.Config{
@@ -181,6 +194,24 @@ func TestValidate(t *testing.T) {
 	}
 	wantProblems(t, fxmodule.Config{Backend: fxmodule.BackendSentinel}.Validate(),
 		"redis_cache_sentinels (REDIS_CACHE_SENTINELS) is empty")
+
+	err = fxmodule.Config{
+		Backend:         fxmodule.BackendCluster,
+		ClusterNodes:    []string{"ok:7000", "::1:7000", "host"},
+		ClusterUsername: "u",
+		SentinelEnabled: true,
+	}.Validate()
+	wantProblems(t, err,
+		"ClusterNodes (REDIS_CACHE_CLUSTER_NODES) entry 2", "IPv6", "entry 3",
+		"ClusterUsername (REDIS_CACHE_CLUSTER_USERNAME) is set without ClusterPassword",
+		"is cluster but redis_cache_sentinel_enabled")
+	if strings.Contains(err.Error(), "entry 1") {
+		t.Errorf("a good address is reported:\n%v", err)
+	}
+	wantProblems(t, fxmodule.Config{Backend: fxmodule.BackendCluster}.Validate(),
+		"ClusterNodes (REDIS_CACHE_CLUSTER_NODES) is empty")
+	wantProblems(t, fxmodule.Config{SentinelEnabled: true, ClusterNodes: []string{"h:1"}}.Validate(),
+		"REDIS_CACHE_SENTINEL_ENABLED) is true and ClusterNodes (REDIS_CACHE_CLUSTER_NODES) is set: choose one")
 	wantProblems(t, fxmodule.Config{Backend: fxmodule.BackendStandalone, SentinelEnabled: true, RedisCache: "redis://h"}.Validate(),
 		"is standalone but redis_cache_sentinel_enabled")
 
@@ -314,6 +345,33 @@ func TestNewBackend(t *testing.T) {
 		!strings.Contains(err.Error(), sentinels[0]) || !strings.Contains(err.Error(), "[::1]:1") ||
 		strings.Contains(err.Error(), secret) {
 		t.Errorf("sentinel Ping = %v", err)
+	}
+
+	// ClusterNodes alone select the cluster, whatever RedisCache says.
+	nodes := []string{closedAddr(t), closedAddr(t)}
+	cl, err := fxmodule.NewBackend(fxmodule.Config{
+		RedisCache:      "redis://ignored:6379",
+		ClusterNodes:    nodes,
+		ClusterPassword: secret,
+		DialTimeout:     200 * time.Millisecond,
+		ReadTimeout:     200 * time.Millisecond,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if cl.Name != fxmodule.BackendCluster || cl.Invalidation != nil {
+		t.Errorf("cluster backend: %+v", cl)
+	}
+	start = time.Now()
+	err = cl.Pinger.Ping(ctx)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("cluster Ping took %v", d)
+	}
+	if !errors.Is(err, domain.ErrUnavailable) || !strings.Contains(err.Error(), "no cluster node reachable") ||
+		!strings.Contains(err.Error(), nodes[0]) || !strings.Contains(err.Error(), nodes[1]) ||
+		strings.Contains(err.Error(), secret) {
+		t.Errorf("cluster Ping = %v", err)
 	}
 
 	// An explicit backend needs no SentinelEnabled.

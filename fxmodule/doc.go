@@ -1,6 +1,7 @@
 // Package fxmodule is the composition root of rediscache: it turns a
-// configuration into a backend (memory, standalone Redis or Redis Sentinel),
-// the Go form of Frappe's setup_cache and get_sentinel_connection. Everything
+// configuration into a backend (memory, standalone Redis, Redis Sentinel or
+// Redis Cluster), the Go form of Frappe's setup_cache and
+// get_sentinel_connection. Everything
 // in it works without go.uber.org/fx; the fx wiring builds on [NewBackend].
 //
 //	cfg, err := fxmodule.ConfigFromEnv() // or fill a Config from your own settings
@@ -20,11 +21,14 @@
 // # Choosing the backend
 //
 // Config.Backend names the backend. Left empty it follows Frappe's
-// setup_cache: Sentinel when redis_cache_sentinel_enabled, otherwise the
-// standalone server of redis_cache, which must then be set (Frappe fails
-// obscurely in from_url(None); here Validate says so). The in-process memory
-// backend shares nothing between processes, so it is never chosen
-// implicitly: ask for it by name, in tests or single-process tools.
+// setup_cache: Sentinel when redis_cache_sentinel_enabled, otherwise a
+// Redis Cluster when ClusterNodes is set (Frappe has no cluster setting),
+// otherwise the standalone server of redis_cache, which must then be set
+// (Frappe fails obscurely in from_url(None); here Validate says so). The
+// in-process memory backend shares nothing between processes, so it is
+// never chosen implicitly: ask for it by name, in tests or single-process
+// tools. The ClientCache is not available on the cluster backend yet (it
+// has no invalidation stream: Backend.Invalidation is nil).
 //
 // # Settings
 //
@@ -32,7 +36,7 @@
 // Frappe site_config key, and its default:
 //
 //	Go field               Environment variable                 Frappe key                     Default
-//	Backend                REDISCACHE_BACKEND                   -                              sentinel if SentinelEnabled, else standalone
+//	Backend                REDISCACHE_BACKEND                   -                              sentinel if SentinelEnabled, else cluster if ClusterNodes, else standalone
 //	Site                   REDISCACHE_SITE                      db_name                        none (optional)
 //	RedisCache             REDIS_CACHE                          redis_cache                    none (required by standalone)
 //	SentinelEnabled        REDIS_CACHE_SENTINEL_ENABLED         redis_cache_sentinel_enabled   false
@@ -42,18 +46,22 @@
 //	MasterUsername         REDIS_CACHE_MASTER_USERNAME          redis_cache_master_username    none
 //	MasterPassword         REDIS_CACHE_MASTER_PASSWORD          redis_cache_master_password    none
 //	MasterService          REDIS_CACHE_MASTER_SERVICE           redis_cache_master_service     none (required by sentinel)
+//	ClusterNodes           REDIS_CACHE_CLUSTER_NODES            -                              none (required by cluster)
+//	ClusterUsername        REDIS_CACHE_CLUSTER_USERNAME         -                              none
+//	ClusterPassword        REDIS_CACHE_CLUSTER_PASSWORD         -                              none
 //	TLS                    REDISCACHE_TLS                       - (rediss:// in redis_cache)   false
 //	TLSCAFile              REDISCACHE_TLS_CA_FILE               -                              none: the system's roots
 //	TLSInsecureSkipVerify  REDISCACHE_TLS_INSECURE_SKIP_VERIFY  -                              false
 //	DialTimeout            REDISCACHE_DIAL_TIMEOUT              -                              5s
 //	ReadTimeout            REDISCACHE_READ_TIMEOUT              -                              3s
 //	WriteTimeout           REDISCACHE_WRITE_TIMEOUT             -                              3s
-//	PoolSize               REDISCACHE_POOL_SIZE                 -                              10 per GOMAXPROCS
+//	PoolSize               REDISCACHE_POOL_SIZE                 -                              10 per GOMAXPROCS (cluster: 5 per GOMAXPROCS per node)
 //
 // Variables named after a Frappe key are the key in upper case. Booleans
 // take true/false (also 1/0, yes/no, on/off); durations are Go durations
-// ("500ms", "5s"); REDIS_CACHE_SENTINELS is comma-separated host:port, IPv6
-// literals in brackets ("10.0.0.5:26379,[::1]:26379"), where Frappe's
+// ("500ms", "5s"); REDIS_CACHE_SENTINELS and REDIS_CACHE_CLUSTER_NODES are
+// comma-separated host:port, IPv6 literals in brackets
+// ("10.0.0.5:26379,[::1]:26379"), where Frappe's
 // "host:port".split(":") breaks on IPv6 and keeps the port a string. An
 // unset or empty variable means the default. Passwords are read as they
 // are and never appear in errors or logs.
@@ -61,5 +69,5 @@
 // The redis_cache URL may carry the database, credentials and go-redis
 // options of its own (redis://user:pass@host:6379/1?protocol=2); the fields
 // above override what it says. In Sentinel mode redis_cache is ignored, as
-// in Frappe.
+// in Frappe, and so it is by the cluster backend.
 package fxmodule

@@ -25,6 +25,9 @@ const (
 	EnvMasterUsername        = "REDIS_CACHE_MASTER_USERNAME"
 	EnvMasterPassword        = "REDIS_CACHE_MASTER_PASSWORD"
 	EnvMasterService         = "REDIS_CACHE_MASTER_SERVICE"
+	EnvClusterNodes          = "REDIS_CACHE_CLUSTER_NODES"
+	EnvClusterUsername       = "REDIS_CACHE_CLUSTER_USERNAME"
+	EnvClusterPassword       = "REDIS_CACHE_CLUSTER_PASSWORD"
 	EnvTLS                   = "REDISCACHE_TLS"
 	EnvTLSCAFile             = "REDISCACHE_TLS_CA_FILE"
 	EnvTLSInsecureSkipVerify = "REDISCACHE_TLS_INSECURE_SKIP_VERIFY"
@@ -38,8 +41,8 @@ const (
 // the table of the package documentation. An unset or empty variable leaves
 // its field at the zero value (its default). Booleans take 1, t, true, yes,
 // on and 0, f, false, no, off in any case; durations are Go durations
-// ("500ms", "5s"); REDIS_CACHE_SENTINELS is a comma-separated list of
-// host:port ("10.0.0.5:26379,[::1]:26379").
+// ("500ms", "5s"); REDIS_CACHE_SENTINELS and REDIS_CACHE_CLUSTER_NODES are
+// comma-separated lists of host:port ("10.0.0.5:26379,[::1]:26379").
 //
 // It reports every variable it cannot parse at once, each error matching
 // domain.ErrInvalidArgument and never quoting a password. It does not
@@ -110,21 +113,29 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	c.Site = get(EnvSite)
 	c.RedisCache = get(EnvRedisCache)
 	boolean(EnvSentinelEnabled, &c.SentinelEnabled)
-	if v := get(EnvSentinels); v != "" {
-		for i, s := range strings.Split(v, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				bad(EnvSentinels, "entry %d is empty", i+1)
-				continue
+	list := func(name string) []string {
+		var out []string
+		if v := get(name); v != "" {
+			for i, s := range strings.Split(v, ",") {
+				s = strings.TrimSpace(s)
+				if s == "" {
+					bad(name, "entry %d is empty", i+1)
+					continue
+				}
+				out = append(out, s)
 			}
-			c.Sentinels = append(c.Sentinels, s)
 		}
+		return out
 	}
+	c.Sentinels = list(EnvSentinels)
 	c.SentinelUsername = get(EnvSentinelUsername)
 	c.SentinelPassword = secret(EnvSentinelPassword)
 	c.MasterUsername = get(EnvMasterUsername)
 	c.MasterPassword = secret(EnvMasterPassword)
 	c.MasterService = get(EnvMasterService)
+	c.ClusterNodes = list(EnvClusterNodes)
+	c.ClusterUsername = get(EnvClusterUsername)
+	c.ClusterPassword = secret(EnvClusterPassword)
 	boolean(EnvTLS, &c.TLS)
 	c.TLSCAFile = get(EnvTLSCAFile)
 	boolean(EnvTLSInsecureSkipVerify, &c.TLSInsecureSkipVerify)
