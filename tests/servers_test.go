@@ -25,12 +25,20 @@ var standaloneServer *redistest.Server
 // fixed address.
 var sentinelTopology *redistest.Topology
 
+// clusterNodes is the Redis Cluster every cluster spec of this test process
+// shares: three masters and three replicas, RediSearch on each. The fault
+// specs kill and fail over its nodes, and leave it whole (3 + 3, settled)
+// when they end; every other spec finds a key's master through it
+// (Cluster.MasterFor), never by a fixed address.
+var clusterNodes *redistest.Cluster
+
 // The suite's only BeforeSuite: it starts every server the backends need.
 // redistest registers each shutdown with GinkgoT().Cleanup, which inside
 // BeforeSuite is a DeferCleanup that runs once, after the last spec.
 var _ = BeforeSuite(func() {
 	standaloneServer = redistest.StartServer(GinkgoT(), redistest.WithModule())
 	sentinelTopology = redistest.StartSentinel(GinkgoT(), redistest.WithModule())
+	clusterNodes = redistest.StartCluster(GinkgoT(), redistest.WithModule())
 	noModuleServer = redistest.StartServer(GinkgoT()) // Suggest without the module, below
 })
 

@@ -90,6 +90,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 	}
 	d := &deployment{conn: cfg.Connection.WithDefaults(), addrs: co.Addrs}
 	client := redis.NewClusterClient(co)
+	redisstore.WatchTopology(client)
 	store := redisstore.New(client,
 		redisstore.WithLogger(o.logger),
 		redisstore.WithEndpoint(d.endpoint()),

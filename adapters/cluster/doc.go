@@ -39,8 +39,13 @@
 // (the default) the commands for every slot, fail with an error matching
 // domain.ErrUnavailable (CLUSTERDOWN, or the master unreachable) once
 // go-redis has retried them MaxRedirects times; a ctx deadline bounds every
-// call. The store then follows the new layout by itself. As with Sentinel,
-// writes the old master acknowledged but had not replicated are lost.
+// call. The store then follows the new layout by itself: besides go-redis'
+// own reloads (on MOVED, ASK and READONLY, and once a minute), it reloads
+// the layout whenever a command fails on a node that cannot be reached, or
+// with CLUSTERDOWN, MASTERDOWN or LOADING, so the commands for the failed
+// master's slots go to its replica as soon as it has taken over. As with
+// Sentinel, writes the old master acknowledged but had not replicated are
+// lost.
 //
 // # Startup checks
 //

@@ -199,3 +199,55 @@ func InfoField(info, name string) string {
 	}
 	return "?"
 }
+
+// WatchTopology makes cc reload the cluster's layout (lazily: go-redis
+// coalesces reloads and leaves 200 ms between two) whenever a command or a
+// pipeline fails in a way that says the layout may have changed: a node
+// that cannot be reached, CLUSTERDOWN, MASTERDOWN, LOADING. go-redis itself
+// reloads only on MOVED, ASK and READONLY, and otherwise once a minute, so
+// without this the slots of a master that died keep going to it long after
+// its replica took over. The store of the cluster adapter installs it.
+func WatchTopology(cc *redis.ClusterClient) { cc.AddHook(topologyWatch{cc}) }
+
+// topologyWatch is the hook of WatchTopology.
+type topologyWatch struct{ cc *redis.ClusterClient }
+
+func (h topologyWatch) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h topologyWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err != nil && layoutMayHaveChanged(err) {
+			h.cc.ReloadState(ctx)
+		}
+		return err
+	}
+}
+
+func (h topologyWatch) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		for _, cmd := range cmds {
+			if cmd.Err() != nil && layoutMayHaveChanged(cmd.Err()) {
+				h.cc.ReloadState(ctx)
+				break
+			}
+		}
+		return err
+	}
+}
+
+// layoutMayHaveChanged reports whether err, the failure of a command on a
+// cluster, may come from a change of the cluster's layout.
+func layoutMayHaveChanged(err error) bool {
+	if isReply(err) {
+		msg := err.Error()
+		for _, p := range []string{"CLUSTERDOWN", "MASTERDOWN", "LOADING"} {
+			if strings.HasPrefix(msg, p) {
+				return true
+			}
+		}
+		return false
+	}
+	return isNetworkError(err)
+}
