@@ -1,13 +1,15 @@
 package tests
 
 // Differential testing: the in-memory adapter against a real redis-server
-// (with the RediSearch module), through the standalone adapter.
+// (with the RediSearch module), through the standalone adapter, and against
+// the suite's Redis Cluster, through the cluster adapter.
 //
 // Each spec runs one seeded random sequence of operations over every port
 // (KeyValue with TTLs, Scan and deletion by pattern, Hash, Set, List,
-// Suggest) on a fresh memory store and on the suite's redis-server, over a
-// small key space (20 keys under a prefix of the seed) so that operations
-// collide: a hash written over a string, a list popped empty, WRONGTYPE.
+// Suggest) on a fresh memory store and on the suite's redis-server (or
+// cluster), over a small key space (20 keys under a prefix of the seed) so
+// that operations collide: a hash written over a string, a list popped
+// empty, WRONGTYPE.
 // Every reply must be the same on both sides: values, counts, error kinds
 // (errors.Is against the domain sentinels), listings compared as sets, TTLs
 // within a tolerance, suggestions in order except among equal scores.
@@ -16,11 +18,17 @@ package tests
 //
 //	REDISCACHE_DIFF_SEEDS  number of seeds (default 20), derived from
 //	                       ginkgo's random seed, so different in every run
-//	REDISCACHE_DIFF_SEED   runs only this seed (replay of a failure)
+//	REDISCACHE_DIFF_CLUSTER_SEEDS  number of those seeds also run against
+//	                       the cluster (default 10)
+//	REDISCACHE_DIFF_SEED   runs only this seed (replay of a failure), on both
 //	REDISCACHE_DIFF_OPS    operations per seed (default 3000)
 //	REDISCACHE_DIFF_VERBOSE=1 logs every operation to the GinkgoWriter
 //
-// CI runs 20 × 3000 = 60,000 operations (about 5 s). A long run:
+// CI runs 20 × 3000 = 60,000 operations against redis-server (about 5 s)
+// and 10 × 3000 = 30,000 against the cluster (about 5 s). On the cluster
+// the keys of a sequence spread over every master, so Del and Exists of
+// several keys are split by hash slot and Scan runs on every master. A long
+// run:
 //
 //	REDISCACHE_DIFF_SEEDS=100 REDISCACHE_DIFF_OPS=10000 go test ./tests/ \
 //	    -run TestRediscache -ginkgo.label-filter=differential -timeout 2h
@@ -56,8 +64,9 @@ import (
 )
 
 const (
-	diffDefaultSeeds = 20
-	diffDefaultOps   = 3000
+	diffDefaultSeeds        = 20
+	diffDefaultClusterSeeds = 10
+	diffDefaultOps          = 3000
 	// diffDB is the database of the shared redis-server the sequences run
 	// in, so that listing patterns that start with '*' only see their keys.
 	diffDB = 11
@@ -71,10 +80,11 @@ const (
 
 // diffSettings are the environment settings above.
 type diffSettings struct {
-	seeds   []uint64
-	ops     int
-	verbose bool
-	err     error
+	seeds        []uint64
+	clusterSeeds []uint64 // the first seeds, also run against the cluster
+	ops          int
+	verbose      bool
+	err          error
 }
 
 func diffSettingsFromEnv() diffSettings {
@@ -98,9 +108,11 @@ func diffSettingsFromEnv() diffSettings {
 			s.err = errors.Join(s.err, fmt.Errorf("REDISCACHE_DIFF_SEED=%q: want an unsigned integer", v))
 		}
 		s.seeds = []uint64{seed}
+		s.clusterSeeds = s.seeds
 		return s
 	}
 	n := atoi("REDISCACHE_DIFF_SEEDS", diffDefaultSeeds)
+	nCluster := atoi("REDISCACHE_DIFF_CLUSTER_SEEDS", diffDefaultClusterSeeds)
 	// The seeds follow ginkgo's random seed, which changes with every run
 	// (or is given with -ginkgo.seed) and is the same in every parallel
 	// process, so that they all build the same specs.
@@ -108,6 +120,7 @@ func diffSettingsFromEnv() diffSettings {
 	for i := range n {
 		s.seeds = append(s.seeds, base+uint64(i))
 	}
+	s.clusterSeeds = s.seeds[:min(nCluster, n)]
 	return s
 }
 
@@ -118,7 +131,20 @@ var _ = Describe("differential: memory against redis-server", Label("redis", "di
 	})
 	for _, seed := range settings.seeds {
 		It(fmt.Sprintf("seed %d, %d operations", seed, settings.ops), func(ctx SpecContext) {
-			runDifferential(ctx, seed, settings)
+			Expect(standaloneServer).NotTo(BeNil(), "standalone server not started (BeforeSuite did not run)")
+			red, err := standalone.New(standalone.Config{Addr: standaloneServer.Addr(), DB: diffDB})
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(red.Close)
+			runDifferential(ctx, seed, settings, red)
+		}, NodeTimeout(time.Duration(settings.ops)*5*time.Millisecond+2*time.Minute))
+	}
+})
+
+var _ = Describe("differential: memory against a Redis Cluster", Label("redis", "cluster", "differential"), func() {
+	settings := diffSettingsFromEnv()
+	for _, seed := range settings.clusterSeeds {
+		It(fmt.Sprintf("seed %d, %d operations", seed, settings.ops), func(ctx SpecContext) {
+			runDifferential(ctx, seed, settings, newClusterStore())
 		}, NodeTimeout(time.Duration(settings.ops)*5*time.Millisecond+2*time.Minute))
 	}
 })
@@ -132,13 +158,11 @@ func diffReplay(seed uint64, ops int) string {
 	return cmd + " go test ./tests/ -run TestRediscache -ginkgo.label-filter=differential -ginkgo.v"
 }
 
-func runDifferential(ctx context.Context, seed uint64, settings diffSettings) {
-	Expect(standaloneServer).NotTo(BeNil(), "standalone server not started (BeforeSuite did not run)")
+// runDifferential runs the sequence of seed on a fresh memory store and on
+// red, comparing every reply.
+func runDifferential(ctx context.Context, seed uint64, settings diffSettings, red ports.Store) {
 	mem := memory.New(memory.Config{})
 	DeferCleanup(mem.Close)
-	red, err := standalone.New(standalone.Config{Addr: standaloneServer.Addr(), DB: diffDB})
-	Expect(err).NotTo(HaveOccurred())
-	DeferCleanup(red.Close)
 
 	prefix := fmt.Sprintf("diff%d:", seed)
 	clean := func() {
