@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/rediscache/rediscache/adapters/cluster"
 	"github.com/rediscache/rediscache/adapters/connection"
+	"github.com/rediscache/rediscache/adapters/internal/redisstore"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/tests/redistest"
 )
@@ -199,6 +201,19 @@ func TestCluster(t *testing.T) {
 		wantErr(t, s.Ping(ctx), domain.ErrClosed)
 		_, err = s.Get(ctx, "a")
 		wantErr(t, err, domain.ErrClosed)
+	})
+
+	t.Run("hash slots as the cluster computes them", func(t *testing.T) {
+		keys := []string{"", "a", "site1|doc:1", "site1|user:jane@example.com:k", "{tag}x", "x{tag}", "x{}y{z}",
+			"{", "}{", "é|ü", "\xff\x00bin", "{user1000}.following", strings.Repeat("long", 100)}
+		for i := range 200 {
+			keys = append(keys, fmt.Sprintf("k%d|%x", i, i*7919))
+		}
+		for _, k := range keys {
+			if got, want := redisstore.KeySlot(k), c.Slot(k); got != want {
+				t.Errorf("KeySlot(%q) = %d, CLUSTER KEYSLOT says %d", k, got, want)
+			}
+		}
 	})
 
 	t.Run("one seed down", func(t *testing.T) {

@@ -1,8 +1,14 @@
 package redisstore
 
 import (
+	"io"
+	"net"
+	"os"
 	"slices"
+	"syscall"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func TestKeySlot(t *testing.T) {
@@ -31,5 +37,25 @@ func TestSlotGroups(t *testing.T) {
 	want := [][]string{{"foo", "{foo}a", "foo"}, {"bar", "{bar}x"}}
 	if !slices.EqualFunc(got, want, slices.Equal[[]string]) {
 		t.Fatalf("slotGroups(%q) = %q, want %q", keys, got, want)
+	}
+}
+
+func TestLayoutMayHaveChanged(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{reply("CLUSTERDOWN The cluster is down"), true},
+		{reply("MASTERDOWN Link with MASTER is down"), true},
+		{reply("LOADING Redis is loading the dataset in memory"), true},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, true},
+		{io.EOF, true},
+		{reply("WRONGTYPE Operation against a key holding the wrong kind of value"), false},
+		{reply("ERR syntax error"), false},
+		{redis.Nil, false},
+	} {
+		if got := layoutMayHaveChanged(tt.err); got != tt.want {
+			t.Errorf("layoutMayHaveChanged(%v) = %v, want %v", tt.err, got, tt.want)
+		}
 	}
 }
