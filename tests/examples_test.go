@@ -23,7 +23,7 @@ var _ = Describe("examples", Ordered, Label("examples"), func() {
 
 	BeforeAll(func() {
 		dir := GinkgoT().TempDir()
-		for _, name := range []string{"quickstart", "httpservice", "sentinel", "hostapp"} {
+		for _, name := range []string{"quickstart", "httpservice", "sentinel", "cluster", "hostapp"} {
 			bin := filepath.Join(dir, name)
 			out, err := exec.Command("go", "build", "-o", bin, "../examples/"+name).CombinedOutput()
 			Expect(err).NotTo(HaveOccurred(), "go build ./examples/%s: %s", name, out)
@@ -63,6 +63,15 @@ var _ = Describe("examples", Ordered, Label("examples"), func() {
 			"REDISCACHE_SITE="+conformanceSite())
 		Expect(out).To(ContainSubstring("hello from sentinel"))
 		Expect(out).To(ContainSubstring("hits=2 misses=0 healthy=true"))
+	})
+
+	It("runs the cluster example on the cluster's nodes", func() {
+		out := run("cluster",
+			"REDIS_CACHE_CLUSTER_NODES="+strings.Join(clusterNodes.Addrs()[:3], ","),
+			"REDISCACHE_SITE="+conformanceSite())
+		Expect(out).To(ContainSubstring("hello from cluster"))
+		Expect(out).To(ContainSubstring("listed 100 keys, deleted 100"))
+		Expect(out).To(ContainSubstring("suggestion: Zurich"))
 	})
 
 	It("runs two HTTP services where one's write invalidates the other's local copy", func() {
