@@ -187,7 +187,7 @@ func packageImports(t *testing.T, root string) map[string][]string {
 func TestImports(t *testing.T) {
 	root := moduleRoot(t)
 	pkgs := packageImports(t, root)
-	for _, must := range []string{"domain", "ports", "tests/conformance"} {
+	for _, must := range []string{"domain", "ports", "adapters/standalone", "adapters/sentinel", "adapters/cluster", "tests/conformance"} {
 		if _, ok := pkgs[must]; !ok {
 			t.Errorf("package %s not found under %s: the walk is broken", must, root)
 		}
@@ -221,12 +221,15 @@ func TestImportRules(t *testing.T) {
 		{"adapters/memory", []string{module + "/app", module + "/fxmodule", module + "/adapters/standalone"}, 3},
 		{"adapters/standalone", []string{module + "/adapters/internal/redisstore", goRedis}, 0},
 		{"adapters/standalone/sub", []string{module + "/adapters/standalone", module + "/adapters/sentinel"}, 1},
+		{"adapters/cluster", []string{module + "/adapters/internal/redisstore", module + "/adapters/connection", goRedis, "go.uber.org/zap"}, 0},
+		{"adapters/cluster", []string{module + "/adapters/standalone", module + "/adapters/sentinel", module + "/app", module + "/fxmodule"}, 4},
+		{"adapters/connection", []string{module + "/adapters/cluster"}, 1},
 		{"adapters/internal/redisstore", []string{module + "/adapters/internal/other", module + "/adapters/memory"}, 1},
 		{"app", []string{module + "/ports", module + "/domain", "go.uber.org/zap"}, 0},
 		{"app", []string{module + "/adapters/memory", goRedis, "github.com/redis/go-redis/v9/maintnotifications"}, 3},
 		{"tests/conformance", []string{module + "/ports", "github.com/onsi/ginkgo/v2"}, 0},
 		{"tests/conformance", []string{module + "/adapters/memory", module + "/adapters/internal/redisstore"}, 2},
-		{"fxmodule", []string{module + "/adapters/memory", goRedis}, 0},
+		{"fxmodule", []string{module + "/adapters/memory", module + "/adapters/cluster", goRedis}, 0},
 		{"tests", []string{module + "/adapters/memory"}, 0},
 	}
 	for _, c := range cases {
