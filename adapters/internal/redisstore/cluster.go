@@ -95,27 +95,13 @@ func (s *Store) countBySlot(ctx context.Context, cc *redis.ClusterClient, name s
 	}
 	pipe := cc.Pipeline()
 	cmds := make([]*redis.IntCmd, len(groups))
+	named := make([]string, len(groups)) // the key named in each part's errors
 	for i, g := range groups {
 		cmds[i] = redis.NewIntCmd(ctx, keyArgs(name, g)...)
 		_ = pipe.Process(ctx, cmds[i])
+		named[i] = msgKey(g)
 	}
-	// Exec's error is the first command's; each command is examined below.
-	_, _ = pipe.Exec(ctx)
-	var (
-		total    int64
-		firstErr error
-	)
-	for i, cmd := range cmds {
-		n, err := cmd.Result()
-		if err != nil {
-			if firstErr == nil {
-				firstErr = s.fail(ctx, name, msgKey(groups[i]), err)
-			}
-			continue
-		}
-		total += n
-	}
-	return total, firstErr
+	return s.execCounts(ctx, pipe, name, cmds, named)
 }
 
 // count sends the multi-key command name with keys as one command.

@@ -114,6 +114,14 @@ func (s *Store) HDelBatch(ctx context.Context, dels []ports.HashFields) (int64, 
 	if len(cmds) == 0 {
 		return 0, nil
 	}
+	return s.execCounts(ctx, pipe, "hdel", cmds, keys)
+}
+
+// execCounts runs pipe, whose commands cmds reply with counts, and returns
+// the sum of the counts of those that succeeded with the first error (op
+// and keys[i] name the command i in it). Every command runs whatever the
+// others do.
+func (s *Store) execCounts(ctx context.Context, pipe redis.Pipeliner, op string, cmds []*redis.IntCmd, keys []string) (int64, error) {
 	// Exec's error is the first command's error; each command is examined
 	// below instead.
 	_, _ = pipe.Exec(ctx)
@@ -125,7 +133,7 @@ func (s *Store) HDelBatch(ctx context.Context, dels []ports.HashFields) (int64, 
 		n, err := cmd.Result()
 		if err != nil {
 			if firstErr == nil {
-				firstErr = s.fail(ctx, "hdel", keys[i], err)
+				firstErr = s.fail(ctx, op, keys[i], err)
 			}
 			continue
 		}
