@@ -18,8 +18,10 @@ import (
 )
 
 var (
-	_ ports.Store  = (*Store)(nil)
-	_ ports.Pinger = (*Store)(nil)
+	_ ports.Store     = (*Store)(nil)
+	_ ports.Pinger    = (*Store)(nil)
+	_ ports.Tracker   = (*Store)(nil)
+	_ ports.Broadcast = (*Store)(nil)
 )
 
 // Store is a store on the master of a Sentinel deployment. Its methods are
@@ -32,8 +34,12 @@ var (
 //   - [ports.List]: LPush, RPush, LPop, RPop, LLen, LRange, LTrim;
 //   - [ports.Suggest]: SugAdd, SugGet, SugDel, SugLen;
 //   - [ports.Pinger]: [Store.Ping], whose error says what is wrong;
-//   - Close() error closes the connections. It is idempotent; calls made
-//     after it fail with an error matching domain.ErrClosed;
+//   - [ports.Tracker]: Track, Fetch, Tracking (client tracking on the
+//     master for the ClientCache), and TrackingID() int64;
+//   - [ports.Broadcast]: Publish, Subscribe, on the master;
+//   - Close() error ends tracking and subscriptions and closes the
+//     connections. It is idempotent; calls made after it fail with an
+//     error matching domain.ErrClosed;
 //   - Client() redis.UniversalClient returns the underlying go-redis
 //     failover client (a *redis.Client), for features beyond the ports and
 //     for tests.
@@ -46,7 +52,7 @@ type Store struct {
 	d *deployment
 }
 
-// Option configures New and NewTracked.
+// Option configures New.
 type Option interface {
 	apply(*options)
 }
@@ -90,9 +96,10 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 	d := newDeployment(fo, o.logger)
 	d.logCreated("sentinel store created")
 	return &Store{
-		Store: redisstore.New(d.newClient(nil, 0),
+		Store: redisstore.NewTracked(d.newClient,
 			redisstore.WithLogger(o.logger),
 			redisstore.WithEndpoint(d.endpoint()),
+			redisstore.WithTrackingPool(cfg.Connection.WithDefaults().TrackingPoolSize, fo.ConnMaxLifetime),
 		),
 		d: d,
 	}, nil
@@ -143,16 +150,18 @@ func (d *deployment) logCreated(msg string) {
 		zap.Bool("tls", d.opts.TLSConfig != nil))
 }
 
-// newClient builds a failover client. onConnect (nil for none) runs on
-// every connection to the master, never on the sentinel connections the
-// client opens to find it; poolSize > 0 overrides the pool size.
+// newClient builds a failover client (a redisstore.ClientFactory).
+// onConnect (nil for none) runs on every connection to the master, never on
+// the sentinel connections the client opens to find it; poolSize > 0 asks
+// for a dedicated client: that pool size, no retries.
 func (d *deployment) newClient(onConnect func(context.Context, *redis.Conn) error, poolSize int) *redis.Client {
 	fo := d.opts // go-redis keeps the pointer: every client gets its own copy
 	fo.SentinelAddrs = slices.Clone(d.opts.SentinelAddrs)
 	fo.OnConnect = masterOnly(onConnect)
 	if poolSize > 0 {
 		fo.PoolSize = poolSize
-		fo.MinIdleConns = 0
+		fo.MinIdleConns, fo.MaxIdleConns, fo.MaxRetries = 0, 0, -1
+		fo.PipelinePoolSize = -1 // pipelines on the one connection
 	}
 	c := redis.NewFailoverClient(&fo)
 	c.AddHook(masterHook{d})
