@@ -76,11 +76,13 @@ type Options struct {
 	// with an error matching context.DeadlineExceeded, even when the server
 	// is paused or slow (go-redis' ContextTimeoutEnabled).
 	DisableContextTimeout bool
-	// ConnMaxLifetime closes a connection after this age. Default 0: no
-	// limit.
+	// ConnMaxLifetime closes a connection of the host's pool after this age.
+	// Default 0: no limit. The tracked connections are not rotated: closing
+	// one costs every value fetched on it.
 	ConnMaxLifetime time.Duration
 	// ConnMaxIdleTime closes a connection of the host's pool idle for this
-	// long. Default 0: go-redis' default, 30 minutes.
+	// long. Default 0: go-redis' default, 30 minutes. It does not apply to
+	// the tracked connections either.
 	ConnMaxIdleTime time.Duration
 }
 

@@ -99,7 +99,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 		Store: redisstore.NewTracked(d.newClient,
 			redisstore.WithLogger(o.logger),
 			redisstore.WithEndpoint(d.endpoint()),
-			redisstore.WithTrackingPool(cfg.Connection.WithDefaults().TrackingPoolSize, fo.ConnMaxLifetime),
+			redisstore.WithTrackingPool(cfg.Connection.WithDefaults().TrackingPoolSize),
 		),
 		d: d,
 	}, nil

@@ -101,7 +101,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 	return &Store{redisstore.NewTracked(factory,
 		redisstore.WithLogger(o.logger),
 		redisstore.WithEndpoint(ep),
-		redisstore.WithTrackingPool(conn.TrackingPoolSize, ropts.ConnMaxLifetime),
+		redisstore.WithTrackingPool(conn.TrackingPoolSize),
 	)}, nil
 }
 

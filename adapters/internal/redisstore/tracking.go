@@ -106,7 +106,6 @@ type trackingOptions struct {
 	healthInterval time.Duration
 	pingTimeout    time.Duration
 	poolSize       int
-	lifetime       time.Duration
 }
 
 func defaultTrackingOptions() trackingOptions {
@@ -132,17 +131,15 @@ func WithHealthCheck(interval, timeout time.Duration) Option {
 	})
 }
 
-// WithTrackingPool sets the number of tracked connections and their
-// maximum lifetime (0: none), as connection.Options' TrackingPoolSize and
-// ConnMaxLifetime (NewTracked only). A size <= 0 keeps
-// DefaultTrackingPoolSize.
-func WithTrackingPool(size int, lifetime time.Duration) Option {
+// WithTrackingPool sets the number of tracked connections, as
+// connection.Options' TrackingPoolSize (NewTracked only). A size <= 0 keeps
+// DefaultTrackingPoolSize. Tracked connections live until they fail: the
+// host's ConnMaxLifetime and ConnMaxIdleTime apply to its own pool only,
+// since closing a tracked connection costs every value fetched on it.
+func WithTrackingPool(size int) Option {
 	return optionFunc(func(o *options) {
 		if size > 0 {
 			o.tracking.poolSize = size
-		}
-		if lifetime > 0 {
-			o.tracking.lifetime = lifetime
 		}
 	})
 }
@@ -497,7 +494,6 @@ type trackedConn struct {
 	client *redis.Client
 	dial   *dialOnce
 	lease  *domain.Lease
-	born   time.Time
 	busy   atomic.Bool // checked out
 	dead   atomic.Bool // failed: its lease is revoked
 }
@@ -591,9 +587,7 @@ func (p *connPool) get(ctx context.Context) (*trackedConn, error) {
 			}
 			return tc, nil
 		}
-		if lt := p.sess.tr.opts.lifetime; lt > 0 && time.Since(tc.born) >= lt {
-			p.fail(tc, domain.ReasonConnLost)
-		} else if closed, pending := tc.peek(); closed || pending {
+		if closed, pending := tc.peek(); closed || pending {
 			// An idle connection has nothing to say: data is a
 			// server's goodbye (or garbage), end of file its close.
 			p.fail(tc, domain.ReasonConnLost)
@@ -613,7 +607,7 @@ func (p *connPool) open(ctx context.Context) (*trackedConn, error) {
 	d := &dialOnce{}
 	client := p.sess.tr.s.factory(p.sess.track, 1)
 	client.AddHook(d)
-	tc := &trackedConn{client: client, dial: d, lease: domain.NewLease(p.sess.lease), born: time.Now()}
+	tc := &trackedConn{client: client, dial: d, lease: domain.NewLease(p.sess.lease)}
 	tc.busy.Store(true)
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
