@@ -216,12 +216,16 @@ func isLookupFailure(err error) bool {
 }
 
 // lookupError describes why no sentinel gave the master's address. It
-// matches domain.ErrUnavailable only: the go-redis error is summarised in
+// matches domain.ErrUnavailable only (domain.ErrRefused too when the
+// sentinels rejected the credentials): the go-redis error is summarised in
 // the message, not kept in the chain (it may hold redis.Nil).
-type lookupError struct{ msg string }
+type lookupError struct {
+	msg  string
+	kind error // domain.ErrUnavailable or domain.ErrRefused
+}
 
 func (e *lookupError) Error() string { return e.msg }
-func (e *lookupError) Unwrap() error { return domain.ErrUnavailable }
+func (e *lookupError) Unwrap() error { return e.kind }
 
 // lookupError classifies the answers of the sentinels in err (the joined
 // errors of go-redis' lookup).
@@ -248,17 +252,17 @@ func (d *deployment) lookupError(err error) error {
 
 func (d *deployment) unknownMaster() error {
 	return &lookupError{fmt.Sprintf("rediscache: sentinel: %v: sentinels don't know master %q (asked %s): check the master name",
-		domain.ErrUnavailable, d.opts.MasterName, strings.Join(d.opts.SentinelAddrs, ", "))}
+		domain.ErrUnavailable, d.opts.MasterName, strings.Join(d.opts.SentinelAddrs, ", ")), domain.ErrUnavailable}
 }
 
 func (d *deployment) sentinelAuth(addrs []string) error {
 	return &lookupError{fmt.Sprintf("rediscache: sentinel: %v: sentinel %s rejected the credentials: authentication failed (check the sentinel username and password)",
-		domain.ErrUnavailable, strings.Join(addrs, ", "))}
+		domain.ErrRefused, strings.Join(addrs, ", ")), domain.ErrRefused}
 }
 
 func (d *deployment) noSentinel(addrs, details []string) error {
 	return &lookupError{fmt.Sprintf("rediscache: sentinel: %v: no sentinel reachable (tried %s): %s",
-		domain.ErrUnavailable, strings.Join(addrs, ", "), strings.Join(details, "; "))}
+		domain.ErrUnavailable, strings.Join(addrs, ", "), strings.Join(details, "; ")), domain.ErrUnavailable}
 }
 
 // joined returns the errors joined inside err (the per-sentinel answers of
@@ -369,7 +373,7 @@ func (d *deployment) diagnose(ctx context.Context) error {
 		return nil
 	case redisstore.IsAuthError(err):
 		return fmt.Errorf("rediscache: sentinel: %w: master %q at %s rejected the credentials: authentication failed (check the master username and password)",
-			domain.ErrUnavailable, d.opts.MasterName, master)
+			domain.ErrRefused, d.opts.MasterName, master)
 	}
 	return fmt.Errorf("rediscache: sentinel: %w: master %q at %s (reported by sentinel %s) does not answer: %v",
 		domain.ErrUnavailable, d.opts.MasterName, master, from, err)

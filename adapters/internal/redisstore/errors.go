@@ -27,9 +27,13 @@ import (
 //     match;
 //   - redis.Nil becomes domain.ErrNotFound and WRONGTYPE domain.ErrWrongType;
 //   - a closed client becomes domain.ErrClosed;
-//   - unreachable or not-ready servers (network errors, EOF, pool timeouts,
-//     LOADING, BUSY, MASTERDOWN, READONLY, ...) and rejected credentials
-//     (NOAUTH, WRONGPASS) become domain.ErrUnavailable;
+//   - a server's refusal (every prefix of refusals: OOM, MISCONF, NOPERM,
+//     READONLY, LOADING, BUSY, MASTERDOWN, NOREPLICAS, ...) and rejected
+//     credentials (NOAUTH, WRONGPASS) become domain.ErrRefused, which is a
+//     kind of domain.ErrUnavailable, with a hint of what the reply usually
+//     means before the server's own message;
+//   - unreachable servers (network errors, EOF, pool timeouts, TLS
+//     handshake failures) become domain.ErrUnavailable;
 //   - unknown commands (a missing module) become domain.ErrNotSupported,
 //     with a hint naming the module for its commands (FT.*);
 //   - the RediSearch module's replies to bad arguments ("Invalid query",
@@ -60,9 +64,9 @@ func translate(op, key string, err error) error {
 			return wrap(op, key, domain.ErrWrongType)
 		case isAuthError(msg):
 			return fmt.Errorf("%s: %w: authentication failed (check the username and password): %w",
-				prefix(op, key), domain.ErrUnavailable, err)
-		case isUnavailableReply(msg):
-			return wrap2(op, key, domain.ErrUnavailable, err)
+				prefix(op, key), domain.ErrRefused, err)
+		case refusalHint(msg) != "":
+			return fmt.Errorf("%s: %w (%s): %w", prefix(op, key), domain.ErrRefused, refusalHint(msg), err)
 		case isUnknownCommand(msg):
 			if hint := moduleHint(msg); hint != "" {
 				return fmt.Errorf("%s: %w: %s: %w", prefix(op, key), domain.ErrNotSupported, hint, err)
@@ -92,7 +96,7 @@ func isDomain(err error) bool {
 	return errors.Is(err, domain.ErrNotFound) ||
 		errors.Is(err, domain.ErrWrongType) ||
 		errors.Is(err, domain.ErrInvalidArgument) ||
-		errors.Is(err, domain.ErrUnavailable) ||
+		errors.Is(err, domain.ErrUnavailable) || // ErrRefused included
 		errors.Is(err, domain.ErrNotSupported) ||
 		errors.Is(err, domain.ErrClosed)
 }
@@ -115,19 +119,33 @@ func isAuthError(msg string) bool {
 	return false
 }
 
-// isUnavailableReply recognises replies of a server that is up but cannot
-// serve the command now: still loading, busy with a script, a replica whose
-// master is down, a former master demoted by a failover.
-func isUnavailableReply(msg string) bool {
-	for _, p := range []string{
-		"LOADING", "BUSY ", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN",
-		"ERR max number of clients reached",
-	} {
-		if strings.HasPrefix(msg, p) {
-			return true
+// refusals are the replies of a server that is up but refuses to run the
+// command, each with what it usually means. translate turns them into
+// domain.ErrRefused; the server's own message follows the hint.
+var refusals = []struct{ prefix, hint string }{
+	{"OOM ", "out of memory: maxmemory is reached and maxmemory-policy evicts nothing; a cache wants allkeys-lru"},
+	{"MISCONF ", "the server cannot persist to disk and refuses writes (stop-writes-on-bgsave-error)"},
+	{"NOPERM ", "the ACL user lacks the permission for this command or key"},
+	{"READONLY ", "the server is a read-only replica"},
+	{"LOADING ", "the server is loading its data set"},
+	{"BUSY ", "the server is running a script or function past busy-reply-threshold"},
+	{"MASTERDOWN ", "the replica lost its master and replica-serve-stale-data is no"},
+	{"NOREPLICAS ", "fewer good replicas than min-replicas-to-write"},
+	{"TRYAGAIN ", "the cluster is migrating the key"},
+	{"CLUSTERDOWN ", "the cluster is down"},
+	{"ERR max number of clients reached", "the server has maxclients connections"},
+	{"DENIED ", "the server is in protected mode"},
+}
+
+// refusalHint returns the hint of the refusal msg starts with, or "" when
+// msg is no refusal.
+func refusalHint(msg string) string {
+	for _, r := range refusals {
+		if strings.HasPrefix(msg, r.prefix) {
+			return r.hint
 		}
 	}
-	return false
+	return ""
 }
 
 // isUnknownCommand recognises the reply to a command the server does not
