@@ -145,7 +145,9 @@ func (c *Cache) SetRaw(ctx context.Context, key string, data []byte, opts ...Opt
 // GetRaw returns the encoded value of key, or domain.ErrNotFound. With a
 // request-local cache in ctx, a value or miss seen earlier in the request is
 // served from it, and what the backend returns is remembered (not with
-// Expires).
+// Expires). The request-local cache keeps copies: the caller may modify the
+// returned slice (and the one it gave SetRaw) without changing what later
+// reads of the request return.
 func (c *Cache) GetRaw(ctx context.Context, key string, opts ...Option) ([]byte, error) {
 	o := collect(opts)
 	k, err := domain.MakeKey(c.site, key, o.scope)
