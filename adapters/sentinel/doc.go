@@ -42,3 +42,5 @@
 // The connections speak RESP2 by default ([DefaultProtocol]), which the
 // invalidation stream and RediSearch replies need.
 package sentinel
+
+//go:generate go run ../internal/forward

@@ -22,28 +22,20 @@ var (
 	_ ports.Pinger = (*Store)(nil)
 )
 
-// Store is a store on the master of a Sentinel deployment. Its methods are
-// those of the embedded redisstore.Store, which go doc does not list here,
-// except Ping, which is its own:
-//
-//   - [ports.KeyValue]: Get, Set, Del, Exists, Expire, TTL, Scan;
-//   - [ports.Hash]: HSet, HGet, HExists, HGetAll, HKeys, HDel, HDelBatch;
-//   - [ports.Set]: SAdd, SRem, SIsMember, SPop, SRandMember, SMembers;
-//   - [ports.List]: LPush, RPush, LPop, RPop, LLen, LRange, LTrim;
-//   - [ports.Suggest]: SugAdd, SugGet, SugDel, SugLen;
-//   - [ports.Pinger]: [Store.Ping], whose error says what is wrong;
-//   - Close() error closes the connections. It is idempotent; calls made
-//     after it fail with an error matching domain.ErrClosed;
-//   - Client() redis.UniversalClient returns the underlying go-redis
-//     failover client (a *redis.Client), for features beyond the ports and
-//     for tests.
+// Store is a store on the master of a Sentinel deployment. It implements
+// the data ports ([ports.KeyValue], [ports.Hash], [ports.Set], [ports.List],
+// [ports.Suggest]) and [ports.Pinger] ([Store.Ping] says what is wrong).
+// Close closes the connections; it is idempotent, and calls made after it
+// fail with an error matching domain.ErrClosed. Client returns the
+// underlying go-redis failover client (a *redis.Client), for features
+// beyond the ports and for tests.
 //
 // The port interfaces document the behaviour; every error matches one of
 // the domain errors (or context.Canceled / context.DeadlineExceeded). A
 // Store is safe for concurrent use.
 type Store struct {
-	*redisstore.Store
-	d *deployment
+	rs *redisstore.Store
+	d  *deployment
 }
 
 // Option configures New and NewTracked.
@@ -90,7 +82,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 	d := newDeployment(fo, o.logger)
 	d.logCreated("sentinel store created")
 	return &Store{
-		Store: redisstore.New(d.newClient(nil, 0),
+		rs: redisstore.New(d.newClient(nil, 0),
 			redisstore.WithLogger(o.logger),
 			redisstore.WithEndpoint(d.endpoint()),
 		),
@@ -112,7 +104,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 // Messages never contain a password. Ping returns within 2 × (DialTimeout +
 // ReadTimeout), or when ctx ends if that is sooner.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.d.ping(ctx, s.Store.Ping)
+	return s.d.ping(ctx, s.rs.Ping)
 }
 
 // deployment is what a store knows about its Sentinel deployment: the

@@ -20,18 +20,16 @@ var (
 
 // Tracked is a store on the master of a Sentinel deployment whose reads
 // Redis tracks for the ClientCache: besides everything a [Store] has, it
-// implements [ports.Invalidation] and [ports.Broadcast]. Its methods are
-// those of the embedded redisstore.Tracked, except Ping, which diagnoses
-// as [Store.Ping] does:
+// implements [ports.Invalidation] and [ports.Broadcast]. Ping diagnoses as
+// [Store.Ping] does.
 //
-//   - the data ports, as on [Store];
 //   - Invalidations(ctx) starts a tracking session (CLIENT TRACKING ON
 //     REDIRECT <id> NOLOOP on every master connection, invalidations
 //     received on a dedicated Pub/Sub connection to the master) and returns
 //     its channel; one session is live at a time;
 //   - Publish and Subscribe: Redis PUBLISH/SUBSCRIBE on the master;
-//   - TrackingID() int64, for tests and diagnostics;
-//   - Close() error, idempotent.
+//   - TrackingID, for tests and diagnostics;
+//   - Close, idempotent.
 //
 // Every client it builds is a go-redis failover client, so the data and
 // invalidation connections follow a failover. Tracking state does not
@@ -39,8 +37,8 @@ var (
 // so the channel reports the loss (an All event or its closing) and the
 // subscriber subscribes again on the new master.
 type Tracked struct {
-	*redisstore.Tracked
-	d *deployment
+	rt *redisstore.Tracked
+	d  *deployment
 }
 
 // NewTracked returns a Tracked store for the deployment described by cfg.
@@ -67,7 +65,7 @@ func NewTracked(cfg Config, opts ...Option) (*Tracked, error) {
 	}
 	d.logCreated("sentinel tracked store created")
 	return &Tracked{
-		Tracked: redisstore.NewTracked(newData, newListener,
+		rt: redisstore.NewTracked(newData, newListener,
 			redisstore.WithLogger(o.logger),
 			redisstore.WithEndpoint(d.endpoint()),
 		),
@@ -78,5 +76,5 @@ func NewTracked(cfg Config, opts ...Option) (*Tracked, error) {
 // Ping checks that the master answers and, when it does not, says why; see
 // [Store.Ping].
 func (t *Tracked) Ping(ctx context.Context) error {
-	return t.d.ping(ctx, t.Tracked.Ping)
+	return t.d.ping(ctx, t.rt.Ping)
 }

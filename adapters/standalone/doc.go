@@ -44,3 +44,5 @@
 // session then sends an All event (domain.ReasonReconnect). Without a live
 // session the data pool is a plain one: a Tracked store works as a Store.
 package standalone
+
+//go:generate go run ../internal/forward

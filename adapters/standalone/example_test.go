@@ -52,3 +52,26 @@ func ExampleNewFromURL() {
 	defer store.Close()
 	_ = store.Ping(context.Background())
 }
+
+// ExampleNewTracked builds a store whose reads Redis tracks: its
+// invalidation stream feeds a ClientCache (see app/clientcache), and its
+// broadcasts carry the ClientCache's EraseCaches between processes.
+func ExampleNewTracked() {
+	store, err := standalone.NewTracked(standalone.Config{URL: "redis://127.0.0.1:6379/0"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	events, err := store.Invalidations(ctx)
+	if err != nil {
+		log.Fatal(err) // matches domain.ErrUnavailable while the server is down
+	}
+	if _, err := store.Get(ctx, "site1|settings"); err != nil && !errors.Is(err, domain.ErrNotFound) {
+		log.Fatal(err)
+	}
+	// Another client's SET of site1|settings now sends its key here.
+	for ev := range events {
+		fmt.Println(ev.Keys, ev.All, ev.Reason)
+	}
+}

@@ -13,26 +13,19 @@ var (
 	_ ports.Pinger = (*Store)(nil)
 )
 
-// Store is a store on one redis-server. Its methods are those of the
-// embedded redisstore.Store, which go doc does not list here:
-//
-//   - [ports.KeyValue]: Get, Set, Del, Exists, Expire, TTL, Scan;
-//   - [ports.Hash]: HSet, HGet, HExists, HGetAll, HKeys, HDel, HDelBatch;
-//   - [ports.Set]: SAdd, SRem, SIsMember, SPop, SRandMember, SMembers;
-//   - [ports.List]: LPush, RPush, LPop, RPop, LLen, LRange, LTrim;
-//   - [ports.Suggest]: SugAdd, SugGet, SugDel, SugLen;
-//   - [ports.Pinger]: Ping(ctx) error, whose error names the address;
-//   - Close() error closes the connections. It is idempotent; calls made
-//     after it fail with an error matching domain.ErrClosed;
-//   - Client() redis.UniversalClient returns the underlying go-redis
-//     client (a *redis.Client), for features beyond the ports and for
-//     tests.
+// Store is a store on one redis-server. It implements the data ports
+// ([ports.KeyValue], [ports.Hash], [ports.Set], [ports.List],
+// [ports.Suggest]) and [ports.Pinger]; Ping's error names the address.
+// Close closes the connections; it is idempotent, and calls made after it
+// fail with an error matching domain.ErrClosed. Client returns the
+// underlying go-redis client (a *redis.Client), for features beyond the
+// ports and for tests.
 //
 // The port interfaces document the behaviour; every error matches one of
 // the domain errors (or context.Canceled / context.DeadlineExceeded). A
 // Store is safe for concurrent use.
 type Store struct {
-	*redisstore.Store
+	rs *redisstore.Store
 }
 
 // Option configures New.
@@ -77,7 +70,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 		zap.Int("db", ropts.DB),
 		zap.Int("protocol", ropts.Protocol),
 		zap.Bool("tls", ropts.TLSConfig != nil))
-	return &Store{redisstore.New(client,
+	return &Store{rs: redisstore.New(client,
 		redisstore.WithLogger(o.logger),
 		redisstore.WithEndpoint(ep),
 	)}, nil

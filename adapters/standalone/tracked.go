@@ -21,26 +21,23 @@ var (
 
 // Tracked is a store on one redis-server whose reads Redis tracks for the
 // ClientCache: besides everything a [Store] has, it implements
-// [ports.Invalidation] and [ports.Broadcast]. Its methods are those of the
-// embedded redisstore.Tracked:
+// [ports.Invalidation] and [ports.Broadcast].
 //
-//   - the data ports and Ping, as on [Store];
 //   - Invalidations(ctx) starts a tracking session (CLIENT TRACKING ON
 //     REDIRECT <id> NOLOOP on every data connection, invalidations
 //     received on a dedicated Pub/Sub connection) and returns its channel;
 //     one session is live at a time;
 //   - Publish and Subscribe: Redis PUBLISH/SUBSCRIBE, each Subscribe on a
 //     connection of its own;
-//   - TrackingID() int64: the CLIENT ID invalidations are redirected to (0
+//   - TrackingID: the CLIENT ID invalidations are redirected to (0
 //     without a live session), for tests and diagnostics;
-//   - Close() error ends the session and subscriptions (their channels
-//     close), waits for their goroutines and closes every connection. It
-//     is idempotent.
+//   - Close ends the session and subscriptions (their channels close),
+//     waits for their goroutines and closes every connection. It is
+//     idempotent.
 //
-// See redisstore.Tracked for the full contract, and doc.go for the
-// connections a Tracked store opens.
+// See doc.go for the connections a Tracked store opens.
 type Tracked struct {
-	*redisstore.Tracked
+	rt *redisstore.Tracked
 }
 
 // NewTracked returns a Tracked store for the server described by cfg. Like
@@ -81,7 +78,7 @@ func NewTracked(cfg Config, opts ...Option) (*Tracked, error) {
 		zap.String("addr", ep),
 		zap.Int("db", ropts.DB),
 		zap.Bool("tls", ropts.TLSConfig != nil))
-	return &Tracked{redisstore.NewTracked(newData, newListener,
+	return &Tracked{rt: redisstore.NewTracked(newData, newListener,
 		redisstore.WithLogger(o.logger),
 		redisstore.WithEndpoint(ep),
 	)}, nil

@@ -130,7 +130,7 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 }
 
 // Scan runs a SCAN cursor loop with MATCH pattern COUNT batch (0:
-// DefaultScanBatch) and calls fn with each non-empty batch of keys, as
+// DefaultScanBatch, 100) and calls fn with each non-empty batch of keys, as
 // Redis returns them. It remembers nothing between batches, so its memory
 // is one batch whatever the number of keys; the price is SCAN's own
 // guarantee: a key present for the whole scan is reported at least once,
