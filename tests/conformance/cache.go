@@ -544,6 +544,17 @@ func describeCache(newBackend Factory, f Features) {
 				gomega.Expect(c.FT("").SugDel(ctx, "dict", "help")).To(gomega.BeFalse())
 				gomega.Expect(other.FT("").SugDel(ctx, "dict", "help")).To(gomega.BeTrue())
 			})
+			ginkgo.It("returns 10 suggestions for a zero Max, as Frappe's sugget asks", func() {
+				var sugs []domain.Suggestion
+				for i := range 12 {
+					sugs = append(sugs, domain.Suggestion{String: fmt.Sprintf("word%02d", i)})
+				}
+				gomega.Expect(c.FT("").SugAdd(ctx, "dict", sugs...)).To(gomega.Equal(int64(12)))
+				got, err := c.FT("").SugGet(ctx, "dict", "word", domain.SugGetOptions{})
+				gomega.Expect(err).NotTo(gomega.HaveOccurred())
+				gomega.Expect(got).To(gomega.HaveLen(domain.DefaultSugMax))
+				gomega.Expect(domain.DefaultSugMax).To(gomega.Equal(10))
+			})
 		})
 	})
 }
