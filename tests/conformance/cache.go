@@ -331,6 +331,18 @@ func describeCache(newBackend Factory, f Features) {
 			})
 		})
 
+		ginkgo.Describe("user scope", func() {
+			ginkgo.It("is a namespace inside the site, as app.User documents", func() {
+				gomega.Expect(c.SetValue(ctx, "otp", "123", app.User("alice"))).To(gomega.Succeed())
+				gomega.Expect(app.GetValue[string](ctx, c, "user:alice:otp")).To(gomega.Equal("123"))
+				gomega.Expect(c.SetValue(ctx, "otp", "456", app.User("bob"))).To(gomega.Succeed())
+				gomega.Expect(c.DeleteKeys(ctx, "user:alice")).To(gomega.Equal(int64(1)))
+				_, err := app.GetValue[string](ctx, c, "otp", app.User("alice"))
+				gomega.Expect(err).To(gomega.MatchError(domain.ErrNotFound))
+				gomega.Expect(app.GetValue[string](ctx, c, "otp", app.User("bob"))).To(gomega.Equal("456"))
+			})
+		})
+
 		ginkgo.Describe("GetKeys, GetAll and DeleteKeys", func() {
 			ginkgo.It("lists the keys that start with a prefix, without the site", func() {
 				for _, k := range []string{"p_1", "p_2", "q_1"} {
