@@ -40,7 +40,9 @@ type Config struct {
 	DB int
 	// Connection holds the credentials of the master (Frappe's
 	// redis_cache_master_username and redis_cache_master_password), TLS
-	// (towards the sentinels and the master alike), timeouts and pool
+	// (towards the sentinels and the master alike: go-redis has one TLS
+	// configuration for both, so TLS data nodes need sentinels that speak
+	// TLS, on the addresses given in SentinelAddrs), timeouts and pool
 	// settings, shared with the other Redis adapters. Default: the zero
 	// connection.Options.
 	Connection connection.Options

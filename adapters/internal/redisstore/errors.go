@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -32,8 +33,10 @@ import (
 //     credentials (NOAUTH, WRONGPASS) become domain.ErrRefused, which is a
 //     kind of domain.ErrUnavailable, with a hint of what the reply usually
 //     means before the server's own message;
-//   - unreachable servers (network errors, EOF, pool timeouts, TLS
-//     handshake failures) become domain.ErrUnavailable;
+//   - unreachable servers (network errors, EOF, pool timeouts) become
+//     domain.ErrUnavailable; so do failed TLS handshakes, with a hint
+//     naming the cause (an unknown CA, a wrong host name, a client
+//     certificate the server requires, a plain-text port);
 //   - unknown commands (a missing module) become domain.ErrNotSupported,
 //     with a hint naming the module for its commands (FT.*);
 //   - the RediSearch module's replies to bad arguments ("Invalid query",
@@ -78,10 +81,43 @@ func translate(op, key string, err error) error {
 		return wrap(op, key, err)
 	}
 
+	if hint := tlsHint(err); hint != "" {
+		return fmt.Errorf("%s: %w (%s): %w", prefix(op, key), domain.ErrUnavailable, hint, err)
+	}
 	if isNetworkError(err) {
 		return wrap2(op, key, domain.ErrUnavailable, err)
 	}
 	return wrap(op, key, err)
+}
+
+// tlsHint says what a failed TLS handshake usually means, or "" when err is
+// no TLS failure. The crypto/tls error stays in the chain (errors.As finds
+// *tls.CertificateVerificationError, x509.UnknownAuthorityError,
+// x509.HostnameError, tls.AlertError, tls.RecordHeaderError).
+func tlsHint(err error) string {
+	var (
+		certErr   *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		alert     tls.AlertError
+		record    tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &authority):
+		return "TLS: the server's certificate is not signed by a trusted CA; check the CA file (tls.Config.RootCAs)"
+	case errors.As(err, &hostname):
+		return "TLS: the server's certificate is not valid for this host name; check the address (tls.Config.ServerName)"
+	case errors.As(err, &invalid):
+		return "TLS: the server's certificate is invalid (expired, not yet valid, or not for a server)"
+	case errors.As(err, &certErr):
+		return "TLS: the server's certificate did not verify"
+	case errors.As(err, &alert), strings.Contains(err.Error(), "remote error: tls:"):
+		return "TLS: the server rejected the handshake; does it require a client certificate (tls.Config.Certificates)?"
+	case errors.As(err, &record):
+		return "TLS: the server did not answer in TLS; is this its plain-text port?"
+	}
+	return ""
 }
 
 // isReply reports whether err is a reply of the server (redis.Nil
