@@ -224,12 +224,33 @@ func (top *Topology) sentinelConf(port int, dir string, masterPort int) string {
 	line("sentinel down-after-milliseconds %s %d", top.masterName, downAfter)
 	line("sentinel failover-timeout %s %d", top.masterName, failoverTimeout)
 	if top.password != "" {
-		line("sentinel auth-pass %s %s", top.masterName, top.password)
+		line("sentinel auth-pass %s %s", top.masterName, confQuote(top.password))
 	}
 	if top.sentinelPassword != "" {
-		line("requirepass %s", top.sentinelPassword)
-		line("sentinel sentinel-pass %s", top.sentinelPassword)
+		line("requirepass %s", confQuote(top.sentinelPassword))
+		line("sentinel sentinel-pass %s", confQuote(top.sentinelPassword))
 	}
+	return b.String()
+}
+
+// confQuote quotes s for a Redis configuration file (sdssplitargs): in
+// double quotes, with \, \" and the bytes outside printable ASCII escaped
+// as \xHH, so passwords with spaces, quotes or any byte survive.
+func confQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
 	return b.String()
 }
 
