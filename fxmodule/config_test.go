@@ -259,7 +259,7 @@ func TestNewBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mem.Name != fxmodule.BackendMemory || mem.Invalidation == nil {
+	if mem.Name != fxmodule.BackendMemory || mem.Store == nil {
 		t.Errorf("memory backend: %+v", mem)
 	}
 	if err := mem.Pinger.Ping(ctx); err != nil {
@@ -283,7 +283,7 @@ func TestNewBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if st.Name != fxmodule.BackendStandalone || st.Invalidation == nil {
+	if st.Name != fxmodule.BackendStandalone || st.Store == nil {
 		t.Errorf("standalone backend: %+v", st)
 	}
 	err = st.Pinger.Ping(ctx)
@@ -306,7 +306,7 @@ func TestNewBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sn.Close()
-	if sn.Name != fxmodule.BackendSentinel || sn.Invalidation == nil {
+	if sn.Name != fxmodule.BackendSentinel || sn.Store == nil {
 		t.Errorf("sentinel backend: %+v", sn)
 	}
 	start := time.Now()

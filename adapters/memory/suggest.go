@@ -24,7 +24,7 @@ const sugKind = "trietype0"
 // with domain.ErrInvalidArgument before anything is stored. With no
 // suggestions it only returns the size. The key is created even when no
 // suggestion is stored (an empty string, or a score that is 0 in float32),
-// and every call that adds reports key to the invalidation subscribers of
+// and every call that adds reports key as changed (see emit) to the tracking of
 // the other handles, as the module does. A key of another type fails with
 // domain.ErrWrongType.
 func (s *Store) SugAdd(ctx context.Context, key string, suggestions ...domain.Suggestion) (int64, error) {
@@ -111,7 +111,7 @@ func (s *Store) SugGet(ctx context.Context, key, prefix string, opts domain.SugG
 // 1.2.2 does, for a string that is only a common prefix of others (then
 // nothing visible is removed but the size counter decreases; see
 // sugdict.go). Like 1.2.2 it keeps the key when the dictionary becomes
-// empty. A deletion is reported to the invalidation subscribers of the
+// empty. A deletion is reported to the tracking of the
 // other handles (Redis does not report FT.SUGDEL, which no cache relies
 // on). A key of another type fails with domain.ErrWrongType.
 func (s *Store) SugDel(ctx context.Context, key, str string) (bool, error) {

@@ -12,15 +12,15 @@ import (
 )
 
 // Client returns the go-redis client the store sends its commands through,
-// for adapters that need more than the ports (tracking, Pub/Sub) and for
-// tests. A Tracked store replaces its client when a tracking session starts
-// or ends: the value returned is the current one.
+// for adapters that need more than the ports and for tests.
 func (s *Store) Client() redis.UniversalClient {
 	return s.rs.Client()
 }
 
-// Close closes the client. It is idempotent: later calls return nil. Calls
-// made after Close fail with an error matching domain.ErrClosed.
+// Close ends tracking and the broadcast subscriptions (their channels
+// close), waits for their goroutines, and closes every client. It is
+// idempotent: later calls return the same error. Calls made after Close fail
+// with an error matching domain.ErrClosed.
 func (s *Store) Close() error {
 	return s.rs.Close()
 }
@@ -41,6 +41,14 @@ func (s *Store) Exists(ctx context.Context, keys ...string) (int64, error) {
 // reports what Redis reports.
 func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
 	return s.rs.Expire(ctx, key, ttl)
+}
+
+// Fetch reads key with tracking (see ports.Tracker): CLIENT CACHING YES,
+// MULTI, PTTL, GET, EXEC in one round trip on a tracked connection. It
+// fails with domain.ErrUnavailable while no session is live, and with
+// domain.ErrNotSupported on a store built by New.
+func (s *Store) Fetch(ctx context.Context, key string) (domain.Fetched, error) {
+	return s.rs.Fetch(ctx, key)
 }
 
 // Get returns the value of key (GET), or an error matching
@@ -114,6 +122,12 @@ func (s *Store) LTrim(ctx context.Context, key string, start, stop int64) error 
 	return s.rs.LTrim(ctx, key, start, stop)
 }
 
+// Publish sends payload on channel (PUBLISH, through the data client) and
+// returns once Redis took it.
+func (s *Store) Publish(ctx context.Context, channel string, payload []byte) error {
+	return s.rs.Publish(ctx, channel, payload)
+}
+
 // RPop removes and returns the tail (RPOP), or an error matching
 // domain.ErrNotFound.
 func (s *Store) RPop(ctx context.Context, key string) (string, error) {
@@ -179,6 +193,18 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	return s.rs.Set(ctx, key, value, ttl)
 }
 
+// Subscribe subscribes to channel on a connection of its own and returns once the subscription is confirmed; every
+// message published on channel afterwards, this process's included, is
+// delivered. The channel is buffered (DefaultBroadcastBuffer); a consumer
+// slower than that holds up this subscription only. It is closed when ctx
+// is done, when the store is closed, and when the connection is lost (a
+// receive error or an unanswered health PING): messages may then have been
+// missed and the subscriber subscribes again. The connection is never
+// re-established behind the caller's back.
+func (s *Store) Subscribe(ctx context.Context, channel string) (<-chan []byte, error) {
+	return s.rs.Subscribe(ctx, channel)
+}
+
 // SugAdd adds suggestions to the dictionary at key with one FT.SUGADD
 // each (score, INCR when Incr is set, PAYLOAD when Payload is not empty),
 // sent in one non-transactional pipeline as Frappe's sugadd does (other
@@ -235,283 +261,26 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 	return s.rs.TTL(ctx, key)
 }
 
-// Client returns the go-redis client the store sends its commands through,
-// for adapters that need more than the ports (tracking, Pub/Sub) and for
-// tests. A Tracked store replaces its client when a tracking session starts
-// or ends: the value returned is the current one.
-func (t *Tracked) Client() redis.UniversalClient {
-	return t.rt.Client()
+// Track registers sink (see ports.Tracker) and returns once a tracking
+// session is live, or with the error of the first attempt made after the
+// call, or ctx's error. The sink stays registered either way until untrack;
+// the session is kept open, and re-opened after a loss, as long as a sink is
+// registered. Errors match domain.ErrUnavailable while the server cannot be
+// reached, domain.ErrNotSupported when it has no CLIENT TRACKING (Redis < 6)
+// or the store cannot track (built by New), domain.ErrInvalidArgument when
+// the clients do not speak RESP2, and domain.ErrClosed after Close.
+func (s *Store) Track(ctx context.Context, sink ports.InvalidationSink) (untrack func(), err error) {
+	return s.rs.Track(ctx, sink)
 }
 
-// Close ends the session and the broadcast subscriptions (their channels
-// close), waits for their goroutines, closes every client, and returns the
-// error of closing the current one. It is idempotent: later calls return
-// the same error. Calls made after Close fail with an error matching
-// domain.ErrClosed.
-func (t *Tracked) Close() error {
-	return t.rt.Close()
-}
-
-// Del removes keys (UNLINK) and returns how many existed. No keys returns 0
-// without a round trip.
-func (t *Tracked) Del(ctx context.Context, keys ...string) (int64, error) {
-	return t.rt.Del(ctx, keys...)
-}
-
-// Exists returns how many of keys exist (EXISTS). No keys returns 0 without
-// a round trip.
-func (t *Tracked) Exists(ctx context.Context, keys ...string) (int64, error) {
-	return t.rt.Exists(ctx, keys...)
-}
-
-// Expire sets the ttl of key (PEXPIRE), or removes it for 0 (PERSIST), and
-// reports what Redis reports.
-func (t *Tracked) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
-	return t.rt.Expire(ctx, key, ttl)
-}
-
-// Get returns the value of key (GET), or an error matching
-// domain.ErrNotFound.
-func (t *Tracked) Get(ctx context.Context, key string) ([]byte, error) {
-	return t.rt.Get(ctx, key)
-}
-
-// HDel removes fields (HDEL) and returns how many existed. No fields
-// returns 0 without a round trip.
-func (t *Tracked) HDel(ctx context.Context, key string, fields ...string) (int64, error) {
-	return t.rt.HDel(ctx, key, fields...)
-}
-
-// HDelBatch sends one HDEL per entry with fields in one non-transactional
-// pipeline and returns how many fields existed. Every command runs; the
-// first error (a WRONGTYPE, say) is returned with the count of the others.
-func (t *Tracked) HDelBatch(ctx context.Context, dels []ports.HashFields) (int64, error) {
-	return t.rt.HDelBatch(ctx, dels)
-}
-
-// HExists reports whether the field exists (HEXISTS).
-func (t *Tracked) HExists(ctx context.Context, key, field string) (bool, error) {
-	return t.rt.HExists(ctx, key, field)
-}
-
-// HGet returns one field (HGET), or an error matching domain.ErrNotFound.
-func (t *Tracked) HGet(ctx context.Context, key, field string) ([]byte, error) {
-	return t.rt.HGet(ctx, key, field)
-}
-
-// HGetAll returns every field (HGETALL); empty for a missing hash.
-func (t *Tracked) HGetAll(ctx context.Context, key string) (map[string][]byte, error) {
-	return t.rt.HGetAll(ctx, key)
-}
-
-// HKeys returns the field names (HKEYS); empty for a missing hash.
-func (t *Tracked) HKeys(ctx context.Context, key string) ([]string, error) {
-	return t.rt.HKeys(ctx, key)
-}
-
-// HSet sets one field of the hash at key (HSET).
-func (t *Tracked) HSet(ctx context.Context, key, field string, value []byte) error {
-	return t.rt.HSet(ctx, key, field, value)
-}
-
-// Invalidations starts a tracking session and returns its channel once the
-// invalidation connection is subscribed and a data connection tracks with
-// REDIRECT to it. It ends the previous session first (its channel closes):
-// one session is live at a time. The channel receives
-//
-//   - domain.Invalidation{Keys: ...} for the keys Redis reports: keys read
-//     through this store since they last changed, and changed by another
-//     client (NOLOOP), expired or evicted;
-//   - domain.Invalidation{All: true, Reason: domain.ReasonFlush} on FLUSHALL
-//     or FLUSHDB (Redis' null payload);
-//   - domain.Invalidation{All: true, Reason: domain.ReasonReconnect} when a
-//     data connection of the session closed: Redis forgot the keys it
-//     tracked;
-//   - domain.Invalidation{All: true, Reason: domain.ReasonOverflow} when the
-//     buffer was full: the pending events are replaced by this one.
-//
-// The channel is closed when ctx is done, when the store is closed, when
-// another Invalidations call replaces the session, and when the session is
-// lost (the connection failed, a health PING went unanswered, go-redis
-// reconnected behind our back, or the REDIRECT target vanished): changes may
-// then have been missed. Errors match domain.ErrUnavailable while the server
-// cannot be reached, domain.ErrNotSupported when it has no CLIENT TRACKING
-// (Redis < 6), domain.ErrInvalidArgument when a factory does not build RESP2
-// clients, and domain.ErrClosed after Close.
-func (t *Tracked) Invalidations(ctx context.Context) (<-chan domain.Invalidation, error) {
-	return t.rt.Invalidations(ctx)
-}
-
-// LLen returns the length of the list (LLEN); 0 for a missing list.
-func (t *Tracked) LLen(ctx context.Context, key string) (int64, error) {
-	return t.rt.LLen(ctx, key)
-}
-
-// LPop removes and returns the head (LPOP), or an error matching
-// domain.ErrNotFound.
-func (t *Tracked) LPop(ctx context.Context, key string) (string, error) {
-	return t.rt.LPop(ctx, key)
-}
-
-// LPush prepends values (LPUSH) and returns the new length. No values sends
-// LLEN instead and returns the unchanged length.
-func (t *Tracked) LPush(ctx context.Context, key string, values ...string) (int64, error) {
-	return t.rt.LPush(ctx, key, values...)
-}
-
-// LRange returns the elements from start to stop, inclusive (LRANGE).
-func (t *Tracked) LRange(ctx context.Context, key string, start, stop int64) ([]string, error) {
-	return t.rt.LRange(ctx, key, start, stop)
-}
-
-// LTrim keeps only the elements from start to stop, inclusive (LTRIM).
-func (t *Tracked) LTrim(ctx context.Context, key string, start, stop int64) error {
-	return t.rt.LTrim(ctx, key, start, stop)
-}
-
-// Publish sends payload on channel (PUBLISH, through the data client) and
-// returns once Redis took it.
-func (t *Tracked) Publish(ctx context.Context, channel string, payload []byte) error {
-	return t.rt.Publish(ctx, channel, payload)
-}
-
-// RPop removes and returns the tail (RPOP), or an error matching
-// domain.ErrNotFound.
-func (t *Tracked) RPop(ctx context.Context, key string) (string, error) {
-	return t.rt.RPop(ctx, key)
-}
-
-// RPush appends values (RPUSH) and returns the new length. No values sends
-// LLEN instead and returns the unchanged length.
-func (t *Tracked) RPush(ctx context.Context, key string, values ...string) (int64, error) {
-	return t.rt.RPush(ctx, key, values...)
-}
-
-// SAdd adds members (SADD) and returns how many were new. No members
-// returns 0 without a round trip.
-func (t *Tracked) SAdd(ctx context.Context, key string, members ...string) (int64, error) {
-	return t.rt.SAdd(ctx, key, members...)
-}
-
-// SIsMember reports whether member is in the set (SISMEMBER).
-func (t *Tracked) SIsMember(ctx context.Context, key, member string) (bool, error) {
-	return t.rt.SIsMember(ctx, key, member)
-}
-
-// SMembers returns every member (SMEMBERS); empty for a missing set.
-func (t *Tracked) SMembers(ctx context.Context, key string) ([]string, error) {
-	return t.rt.SMembers(ctx, key)
-}
-
-// SPop removes and returns a random member (SPOP), or an error matching
-// domain.ErrNotFound for an empty set.
-func (t *Tracked) SPop(ctx context.Context, key string) (string, error) {
-	return t.rt.SPop(ctx, key)
-}
-
-// SRandMember returns random members (SRANDMEMBER key count, the count
-// always sent) with Redis' semantics for the sign of count. Count 0 is sent
-// too, so a key of another type still fails as Redis has it. math.MinInt,
-// which Redis refuses ("value is out of range"), fails with
-// domain.ErrInvalidArgument, as in the memory adapter.
-func (t *Tracked) SRandMember(ctx context.Context, key string, count int) ([]string, error) {
-	return t.rt.SRandMember(ctx, key, count)
-}
-
-// SRem removes members (SREM) and returns how many were present. No
-// members returns 0 without a round trip.
-func (t *Tracked) SRem(ctx context.Context, key string, members ...string) (int64, error) {
-	return t.rt.SRem(ctx, key, members...)
-}
-
-// Scan runs a SCAN cursor loop with MATCH pattern COUNT batch (0:
-// DefaultScanBatch, 100) and calls fn with each non-empty batch of keys, as
-// Redis returns them. It remembers nothing between batches, so its memory
-// is one batch whatever the number of keys; the price is SCAN's own
-// guarantee: a key present for the whole scan is reported at least once,
-// and may be reported again in a later batch when Redis resizes its table
-// during the scan. An error from fn stops the scan and is returned as is.
-func (t *Tracked) Scan(ctx context.Context, pattern string, batch int, fn func(keys []string) error) error {
-	return t.rt.Scan(ctx, pattern, batch, fn)
-}
-
-// Set stores value under key (SET, with PX in milliseconds when ttl > 0).
-func (t *Tracked) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	return t.rt.Set(ctx, key, value, ttl)
-}
-
-// Subscribe subscribes to channel on a connection of its own (built with the
-// listener factory) and returns once the subscription is confirmed; every
-// message published on channel afterwards, this process's included, is
-// delivered. The channel is buffered (DefaultBroadcastBuffer); a consumer
-// slower than that holds up this subscription only. It is closed when ctx
-// is done, when the store is closed, and when the connection is lost (a
-// receive error or an unanswered health PING): messages may then have been
-// missed and the subscriber subscribes again. The connection is never
-// re-established behind the caller's back.
-func (t *Tracked) Subscribe(ctx context.Context, channel string) (<-chan []byte, error) {
-	return t.rt.Subscribe(ctx, channel)
-}
-
-// SugAdd adds suggestions to the dictionary at key with one FT.SUGADD
-// each (score, INCR when Incr is set, PAYLOAD when Payload is not empty),
-// sent in one non-transactional pipeline as Frappe's sugadd does (other
-// clients' commands may interleave), and returns the reply of the last
-// one: the dictionary size. A
-// zero Score is sent as domain.DefaultScore; a NaN score fails with
-// domain.ErrInvalidArgument before anything is sent. With no suggestions it
-// returns FT.SUGLEN. If a command fails, the first error is returned; the
-// commands before and after it have run.
-func (t *Tracked) SugAdd(ctx context.Context, key string, suggestions ...domain.Suggestion) (int64, error) {
-	return t.rt.SugAdd(ctx, key, suggestions...)
-}
-
-// SugDel removes the suggestion str (exact, case-sensitive match) and
-// reports whether it was there. The key stays even when the dictionary
-// becomes empty.
-//
-// It first looks str up with FT.SUGGET and sends FT.SUGDEL only when str is
-// stored: RediSearch 1.2.2 answers 1 to FT.SUGDEL of a mere common prefix of
-// other suggestions, counts it down in FT.SUGLEN while the suggestions stay,
-// and leaves the dictionary in a state that it cannot reload from an RDB
-// snapshot (a replica resync or a restart then fails). Strings of 100 runes
-// or more cannot be looked up (the module rejects such prefixes) and are
-// deleted directly.
-//
-// Limit: the lookup sees the 10 best matches of str as a prefix; a stored
-// str outranked by 10 or more suggestions that start with it (ignoring
-// case) is not seen, and SugDel reports false without deleting it. The
-// memory adapter decides the same way.
-func (t *Tracked) SugDel(ctx context.Context, key, str string) (bool, error) {
-	return t.rt.SugDel(ctx, key, str)
-}
-
-// SugGet sends FT.SUGGET key prefix [FUZZY] [WITHSCORES] [WITHPAYLOADS]
-// MAX n and returns at most n suggestions, best first. n is opts.Limit():
-// 10 (Frappe's default) for a zero opts.Max, opts.Max within 1..10, and
-// 5 (what RediSearch 1.2 gives any other MAX) otherwise.
-// Scores are read from RESP2 bulk strings or RESP3 doubles. A missing key
-// gives no suggestions.
-func (t *Tracked) SugGet(ctx context.Context, key, prefix string, opts domain.SugGetOptions) ([]domain.Suggestion, error) {
-	return t.rt.SugGet(ctx, key, prefix, opts)
-}
-
-// SugLen sends FT.SUGLEN key: the module's size counter, the number of
-// suggestions unless SugDel was given common prefixes; 0 for a missing key.
-func (t *Tracked) SugLen(ctx context.Context, key string) (int64, error) {
-	return t.rt.SugLen(ctx, key)
-}
-
-// TTL returns the remaining lifetime of key (PTTL): 0 for a key without
-// expiry, at least a millisecond otherwise, domain.ErrNotFound for a
-// missing key.
-func (t *Tracked) TTL(ctx context.Context, key string) (time.Duration, error) {
-	return t.rt.TTL(ctx, key)
+// Tracking reports whether a tracking session is live.
+func (s *Store) Tracking() bool {
+	return s.rs.Tracking()
 }
 
 // TrackingID returns the CLIENT ID of the live session's invalidation
-// connection, the REDIRECT target of the data connections, or 0 when no
+// connection, the REDIRECT target of the tracked connections, or 0 when no
 // session is live. It is meant for tests and diagnostics.
-func (t *Tracked) TrackingID() int64 {
-	return t.rt.TrackingID()
+func (s *Store) TrackingID() int64 {
+	return s.rs.TrackingID()
 }

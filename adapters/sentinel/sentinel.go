@@ -18,17 +18,22 @@ import (
 )
 
 var (
-	_ ports.Store  = (*Store)(nil)
-	_ ports.Pinger = (*Store)(nil)
+	_ ports.Store     = (*Store)(nil)
+	_ ports.Pinger    = (*Store)(nil)
+	_ ports.Tracker   = (*Store)(nil)
+	_ ports.Broadcast = (*Store)(nil)
 )
 
 // Store is a store on the master of a Sentinel deployment. It implements
 // the data ports ([ports.KeyValue], [ports.Hash], [ports.Set], [ports.List],
-// [ports.Suggest]) and [ports.Pinger] ([Store.Ping] says what is wrong).
-// Close closes the connections; it is idempotent, and calls made after it
-// fail with an error matching domain.ErrClosed. Client returns the
-// underlying go-redis failover client (a *redis.Client), for features
-// beyond the ports and for tests.
+// [ports.Suggest]), [ports.Pinger] ([Store.Ping] says what is wrong),
+// [ports.Tracker] (client tracking on the master for the ClientCache:
+// Track, Fetch, Tracking, TrackingID) and [ports.Broadcast] (Publish,
+// Subscribe, on the master). Close ends tracking and subscriptions and
+// closes the connections; it is idempotent, and calls made after it fail
+// with an error matching domain.ErrClosed. Client returns the underlying
+// go-redis failover client (a *redis.Client), for features beyond the
+// ports and for tests.
 //
 // The port interfaces document the behaviour; every error matches one of
 // the domain errors (or context.Canceled / context.DeadlineExceeded). A
@@ -38,7 +43,7 @@ type Store struct {
 	d  *deployment
 }
 
-// Option configures New and NewTracked.
+// Option configures New.
 type Option interface {
 	apply(*options)
 }
@@ -82,9 +87,10 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 	d := newDeployment(fo, o.logger)
 	d.logCreated("sentinel store created")
 	return &Store{
-		rs: redisstore.New(d.newClient(nil, 0),
+		rs: redisstore.NewTracked(d.newClient,
 			redisstore.WithLogger(o.logger),
 			redisstore.WithEndpoint(d.endpoint()),
+			redisstore.WithTrackingPool(cfg.Connection.WithDefaults().TrackingPoolSize),
 		),
 		d: d,
 	}, nil
@@ -135,16 +141,18 @@ func (d *deployment) logCreated(msg string) {
 		zap.Bool("tls", d.opts.TLSConfig != nil))
 }
 
-// newClient builds a failover client. onConnect (nil for none) runs on
-// every connection to the master, never on the sentinel connections the
-// client opens to find it; poolSize > 0 overrides the pool size.
+// newClient builds a failover client (a redisstore.ClientFactory).
+// onConnect (nil for none) runs on every connection to the master, never on
+// the sentinel connections the client opens to find it; poolSize > 0 asks
+// for a dedicated client: that pool size, no retries.
 func (d *deployment) newClient(onConnect func(context.Context, *redis.Conn) error, poolSize int) *redis.Client {
 	fo := d.opts // go-redis keeps the pointer: every client gets its own copy
 	fo.SentinelAddrs = slices.Clone(d.opts.SentinelAddrs)
 	fo.OnConnect = masterOnly(onConnect)
 	if poolSize > 0 {
 		fo.PoolSize = poolSize
-		fo.MinIdleConns = 0
+		fo.MinIdleConns, fo.MaxIdleConns, fo.MaxRetries = 0, 0, -1
+		fo.PipelinePoolSize = -1 // pipelines on the one connection
 	}
 	c := redis.NewFailoverClient(&fo)
 	c.AddHook(masterHook{d})

@@ -53,25 +53,32 @@ func ExampleNewFromURL() {
 	_ = store.Ping(context.Background())
 }
 
-// ExampleNewTracked builds a store whose reads Redis tracks: its
-// invalidation stream feeds a ClientCache (see app/clientcache), and its
-// broadcasts carry the ClientCache's EraseCaches between processes.
-func ExampleNewTracked() {
-	store, err := standalone.NewTracked(standalone.Config{URL: "redis://127.0.0.1:6379/0"})
+// printSink prints what a tracking store reports.
+type printSink struct{}
+
+func (printSink) Invalidate(keys []string)                { fmt.Println("changed:", keys) }
+func (printSink) Drop(scope *domain.Lease, reason string) { fmt.Println("dropped:", reason) }
+
+// ExampleStore_Fetch reads a key so that Redis tracks it, as the
+// ClientCache (app/clientcache) does: another client's change of the key is
+// then reported to the sink.
+func ExampleStore_Fetch() {
+	store, err := standalone.New(standalone.Config{URL: "redis://127.0.0.1:6379/0"})
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer store.Close()
 	ctx := context.Background()
-	events, err := store.Invalidations(ctx)
+	untrack, err := store.Track(ctx, printSink{})
 	if err != nil {
 		log.Fatal(err) // matches domain.ErrUnavailable while the server is down
 	}
-	if _, err := store.Get(ctx, "site1|settings"); err != nil && !errors.Is(err, domain.ErrNotFound) {
+	defer untrack()
+	f, err := store.Fetch(ctx, "site1|settings")
+	if err != nil {
 		log.Fatal(err)
 	}
-	// Another client's SET of site1|settings now sends its key here.
-	for ev := range events {
-		fmt.Println(ev.Keys, ev.All, ev.Reason)
-	}
+	fmt.Println(f.Found, string(f.Value), f.TTL)
+	// Another client's SET of site1|settings now prints "changed:
+	// [site1|settings]".
 }

@@ -460,18 +460,19 @@ func describeSuggestions(newBackend Factory, f Features) {
 			got, err := s.SugGet(ctx, key, "he", sugScored(0))
 			expectSugs(got, err, sugOf("hello", 1/math.Sqrt(4)))
 		})
-		it("report a SugAdd by another client as an invalidation", func(ctx ginkgo.SpecContext) {
-			if b.Peer == nil || b.Invalidation == nil {
-				ginkgo.Skip("backend has no Peer or no Invalidation")
+		it("report SugAdd and SugDel through the store to its tracking before they return", func(ctx ginkgo.SpecContext) {
+			if b.Tracker == nil {
+				ginkgo.Skip("backend has no Tracker")
 			}
 			key := p + "dict"
+			rec := &Recorder{}
+			untrack, err := b.Tracker.Track(ctx, rec)
+			gomega.Expect(err).NotTo(gomega.HaveOccurred())
+			defer untrack()
 			add(ctx, key, 1, sugOf("hello", 1))
-			ch, err := b.Invalidation.Invalidations(ctx)
-			gomega.Expect(err).NotTo(gomega.HaveOccurred())
-			_, err = s.SugGet(ctx, key, "he", sugScored(0))
-			gomega.Expect(err).NotTo(gomega.HaveOccurred())
-			gomega.Expect(b.Peer.SugAdd(ctx, key, sugOf("help", 1))).To(gomega.Equal(int64(2)))
-			gomega.Eventually(ctx, ch).WithTimeout(eventTimeout).Should(gomega.Receive(naming(key)))
+			gomega.Expect(rec.Count(key)).To(gomega.Equal(1))
+			gomega.Expect(s.SugDel(ctx, key, "hello")).To(gomega.BeTrue())
+			gomega.Expect(rec.Count(key)).To(gomega.Equal(2))
 		})
 	})
 

@@ -9,7 +9,7 @@
 //	//go:generate go run ../internal/forward
 //
 // It reads the package in the working directory and, for every struct type
-// that has a named field of type *redisstore.Store or *redisstore.Tracked,
+// that has a named field of a pointer to a redisstore type (*redisstore.Store),
 // writes to forward_gen.go one method per exported method of that field's
 // type (its own and those promoted from types it embeds), with the
 // redisstore method's doc comment, that calls the field's method. Methods

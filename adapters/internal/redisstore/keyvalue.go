@@ -31,6 +31,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := s.beginKey(ctx, "set", key); err != nil {
 		return err
 	}
+	defer s.wrote(key)
 	if err := domain.ValidateTTL(ttl); err != nil {
 		return fmt.Errorf("rediscache: set %q: %w", key, err)
 	}
@@ -53,6 +54,7 @@ func (s *Store) Del(ctx context.Context, keys ...string) (int64, error) {
 	if err := s.beginKeys(ctx, "unlink", keys); err != nil {
 		return 0, err
 	}
+	defer s.wroteKeys(keys)
 	if len(keys) == 0 {
 		return 0, nil
 	}
@@ -89,6 +91,7 @@ func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (bool
 	if err := s.beginKey(ctx, op, key); err != nil {
 		return false, err
 	}
+	defer s.wrote(key)
 	if err := domain.ValidateTTL(ttl); err != nil {
 		return false, fmt.Errorf("rediscache: %s %q: %w", op, key, err)
 	}

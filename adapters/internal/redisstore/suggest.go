@@ -35,6 +35,7 @@ func (s *Store) SugAdd(ctx context.Context, key string, suggestions ...domain.Su
 	if err := s.beginKey(ctx, op, key); err != nil {
 		return 0, err
 	}
+	defer s.wrote(key)
 	for _, sg := range suggestions {
 		if math.IsNaN(sg.Score) {
 			return 0, fmt.Errorf("%s: %w: score of %q is NaN", prefix(op, key), domain.ErrInvalidArgument, sg.String)
@@ -202,6 +203,7 @@ func (s *Store) SugDel(ctx context.Context, key, str string) (bool, error) {
 	if err := s.beginKey(ctx, op, key); err != nil {
 		return false, err
 	}
+	defer s.wrote(key)
 	stored, err := s.sugStored(ctx, key, str)
 	if err != nil {
 		return false, s.fail(ctx, op, key, err)
