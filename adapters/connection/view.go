@@ -143,6 +143,7 @@ func (o Options) View() View {
 		{"MaxRetries", o.MaxRetries},
 		{"Protocol", o.Protocol},
 		{"DisableContextTimeout", o.DisableContextTimeout},
+		{"ClientName", o.ClientName},
 		{"ConnMaxLifetime", o.ConnMaxLifetime},
 		{"ConnMaxIdleTime", o.ConnMaxIdleTime},
 	}}
