@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"net"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/rediscache/rediscache/fxmodule"
 	"github.com/rediscache/rediscache/ports"
+	"github.com/rediscache/rediscache/tests/redistest"
 )
 
 // go-redis' own log lines (redis.SetLogger, process-wide) go through the
@@ -41,10 +41,7 @@ var _ = Describe("go-redis log lines in an fx app", Label("redis", "sentinel", "
 	})
 
 	It("logs a failed dial at Warn, and stops routing when the app stops", func() {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		Expect(err).NotTo(HaveOccurred())
-		closed := ln.Addr().String()
-		Expect(ln.Close()).To(Succeed())
+		closed := redistest.ClosedAddr(GinkgoT())
 
 		core, logs := observer.New(zapcore.DebugLevel)
 		var store ports.Store

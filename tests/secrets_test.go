@@ -10,7 +10,6 @@ package tests
 import (
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/url"
 	"reflect"
 	"strings"
@@ -84,16 +83,6 @@ func (lc *leakCheck) verify() {
 	}
 }
 
-// closedPort returns a loopback address nothing listens on.
-func closedPort() string {
-	GinkgoHelper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	Expect(err).NotTo(HaveOccurred())
-	addr := ln.Addr().String()
-	Expect(ln.Close()).To(Succeed())
-	return addr
-}
-
 // startWithFx starts and stops an fx app with Module for cfg, logging to
 // lc, and returns the store's Ping error.
 func startWithFx(lc *leakCheck, cfg fxmodule.Config) error {
@@ -119,7 +108,7 @@ var _ = Describe("secrets never shown", Label("redis", "sentinel", "secrets"), O
 		for i := range 50 {
 			pw := secrettest.Password(r)
 			lc := newLeakCheck(pw)
-			closed := closedPort()
+			closed := redistest.ClosedAddr(GinkgoT())
 			raw := "redis://alice:" + pw + "@" + closed + "/0"
 			encoded := "redis://" + url.UserPassword("alice", pw).String() + "@" + closed + "/0"
 

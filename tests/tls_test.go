@@ -151,13 +151,18 @@ var _ = Describe("TLS", Label("redis", "tls"), Ordered, func() {
 		// tls.Config (FailoverOptions.TLSConfig): TLS data nodes need
 		// sentinels that speak TLS too.
 		top := redistest.StartSentinel(GinkgoT(), redistest.WithTLS(ca), redistest.WithSentinels(1), redistest.WithReplicas(1))
-		s, err := sentinel.New(sentinel.Config{
-			MasterName:    top.MasterName(),
-			SentinelAddrs: top.SentinelTLSAddrs(),
-			Connection:    connection.Options{TLS: ca.ClientConfig(), DialTimeout: 2 * time.Second},
-		})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(s.Close)
+		newSentinelStore := func(trusted *redistest.CA) *sentinel.Store {
+			GinkgoHelper()
+			s, err := sentinel.New(sentinel.Config{
+				MasterName:    top.MasterName(),
+				SentinelAddrs: top.SentinelTLSAddrs(),
+				Connection:    connection.Options{TLS: trusted.ClientConfig(), DialTimeout: 2 * time.Second},
+			})
+			Expect(err).NotTo(HaveOccurred())
+			DeferCleanup(s.Close)
+			return s
+		}
+		s := newSentinelStore(ca)
 		Expect(conformance.Smoke(ctx, s)).To(Succeed())
 		// The replica got a write over the TLS replication link.
 		Expect(s.Set(ctx, "tls-replicated", []byte("1"), 0)).To(Succeed())
@@ -177,15 +182,7 @@ var _ = Describe("TLS", Label("redis", "tls"), Ordered, func() {
 		Expect(conformance.Smoke(ctx, b.Store)).To(Succeed())
 
 		// A wrong CA: the sentinels cannot be asked.
-		other := redistest.NewCA(GinkgoT())
-		bad, err := sentinel.New(sentinel.Config{
-			MasterName:    top.MasterName(),
-			SentinelAddrs: top.SentinelTLSAddrs(),
-			Connection:    connection.Options{TLS: other.ClientConfig(), DialTimeout: 2 * time.Second},
-		})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(bad.Close)
-		err = bad.Ping(ctx)
+		err = newSentinelStore(redistest.NewCA(GinkgoT())).Ping(ctx)
 		Expect(err).To(MatchError(domain.ErrUnavailable))
 		Expect(err.Error()).To(ContainSubstring("certificate signed by unknown authority"))
 	}, SpecTimeout(2*time.Minute))

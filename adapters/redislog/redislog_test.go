@@ -2,7 +2,6 @@ package redislog
 
 import (
 	"context"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +10,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/rediscache/rediscache/tests/redistest"
 )
 
 func observed(level zapcore.Level) (*zap.Logger, *observer.ObservedLogs) {
@@ -39,22 +40,10 @@ func TestLevel(t *testing.T) {
 	}
 }
 
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	_ = ln.Close()
-	return addr
-}
-
 // dialFailure makes go-redis log a failed dial.
 func dialFailure(t *testing.T) {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: closedAddr(t), MaxRetries: -1, DialerRetries: 1, PoolSize: 100})
+	c := redis.NewClient(&redis.Options{Addr: redistest.ClosedAddr(t), MaxRetries: -1, DialerRetries: 1, PoolSize: 100})
 	defer c.Close()
 	if err := c.Ping(context.Background()).Err(); err == nil {
 		t.Fatal("Ping of a closed port succeeded")
