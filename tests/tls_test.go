@@ -50,16 +50,19 @@ var _ = Describe("TLS", Label("redis", "tls"), Ordered, func() {
 		return connection.Options{TLS: cfg, DialTimeout: 2 * time.Second, MaxRetries: -1}
 	}
 
-	It("connects through a rediss:// URL with the CA file of the host's settings, and passes the smoke", func(ctx SpecContext) {
-		b, err := fxmodule.NewBackend(fxmodule.Config{
-			Site:       "site1",
-			RedisCache: "rediss://" + srv.TLSAddr() + "/0",
-			TLSCAFile:  ca.File(),
-		}, nil)
+	// backendSmoke builds the backend of the host's settings cfg, pings
+	// it and runs the smoke on it.
+	backendSmoke := func(ctx SpecContext, cfg fxmodule.Config) {
+		GinkgoHelper()
+		b, err := fxmodule.NewBackend(cfg, nil)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(b.Close)
 		Expect(b.Pinger.Ping(ctx)).To(Succeed())
 		Expect(conformance.Smoke(ctx, b.Store)).To(Succeed())
+	}
+
+	It("connects through a rediss:// URL with the CA file of the host's settings, and passes the smoke", func(ctx SpecContext) {
+		backendSmoke(ctx, fxmodule.Config{Site: "site1", RedisCache: "rediss://" + srv.TLSAddr() + "/0", TLSCAFile: ca.File()})
 	})
 
 	It("connects through a rediss:// URL alone (skip_verify, for tests)", func(ctx SpecContext) {
@@ -170,19 +173,11 @@ var _ = Describe("TLS", Label("redis", "tls"), Ordered, func() {
 			WithTimeout(5 * time.Second).Should(Equal("1"))
 
 		// The host's settings: the same through fxmodule, CA from a file.
-		b, err := fxmodule.NewBackend(fxmodule.Config{
-			SentinelEnabled: true,
-			Sentinels:       top.SentinelTLSAddrs(),
-			MasterService:   top.MasterName(),
-			TLSCAFile:       ca.File(),
-		}, nil)
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(b.Close)
-		Expect(b.Pinger.Ping(ctx)).To(Succeed())
-		Expect(conformance.Smoke(ctx, b.Store)).To(Succeed())
+		backendSmoke(ctx, fxmodule.Config{SentinelEnabled: true, Sentinels: top.SentinelTLSAddrs(),
+			MasterService: top.MasterName(), TLSCAFile: ca.File()})
 
 		// A wrong CA: the sentinels cannot be asked.
-		err = newSentinelStore(redistest.NewCA(GinkgoT())).Ping(ctx)
+		err := newSentinelStore(redistest.NewCA(GinkgoT())).Ping(ctx)
 		Expect(err).To(MatchError(domain.ErrUnavailable))
 		Expect(err.Error()).To(ContainSubstring("certificate signed by unknown authority"))
 	}, SpecTimeout(2*time.Minute))
