@@ -215,7 +215,11 @@ func TestValidate(t *testing.T) {
 	wantProblems(t, fxmodule.Config{Backend: fxmodule.BackendStandalone, SentinelEnabled: true, RedisCache: "redis://h"}.Validate(),
 		"is standalone but redis_cache_sentinel_enabled")
 
-	for _, u := range []string{"http://h", "redis://:" + secret + "@h:port", "redis://:" + secret + "%zz@h"} {
+	// A raw '%' in a password is legitimate (connection.ParseURL).
+	if err := (fxmodule.Config{RedisCache: "redis://:" + secret + "%zz@h"}).Validate(); err != nil {
+		t.Errorf("a password with a raw %%: %v", err)
+	}
+	for _, u := range []string{"http://h", "redis://:" + secret + "@h:port", "redis://:" + secret + "@h/x/y", "redis://:" + secret + "@h?bogus=1"} {
 		err := fxmodule.Config{RedisCache: u}.Validate()
 		wantProblems(t, err, "redis_cache (REDIS_CACHE)")
 		if strings.Contains(err.Error(), secret) {
@@ -286,7 +290,7 @@ func TestNewBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mem.Name != fxmodule.BackendMemory || mem.Invalidation == nil {
+	if mem.Name != fxmodule.BackendMemory || mem.Store == nil {
 		t.Errorf("memory backend: %+v", mem)
 	}
 	if err := mem.Pinger.Ping(ctx); err != nil {
@@ -310,7 +314,7 @@ func TestNewBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if st.Name != fxmodule.BackendStandalone || st.Invalidation == nil {
+	if st.Name != fxmodule.BackendStandalone || st.Store == nil {
 		t.Errorf("standalone backend: %+v", st)
 	}
 	err = st.Pinger.Ping(ctx)
@@ -333,7 +337,7 @@ func TestNewBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sn.Close()
-	if sn.Name != fxmodule.BackendSentinel || sn.Invalidation == nil {
+	if sn.Name != fxmodule.BackendSentinel || sn.Store == nil {
 		t.Errorf("sentinel backend: %+v", sn)
 	}
 	start := time.Now()
@@ -360,7 +364,7 @@ func TestNewBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close()
-	if cl.Name != fxmodule.BackendCluster || cl.Invalidation != nil {
+	if cl.Name != fxmodule.BackendCluster || cl.Store.Tracking() {
 		t.Errorf("cluster backend: %+v", cl)
 	}
 	start = time.Now()

@@ -68,8 +68,16 @@ func clusterFactory(context.Context) (conformance.Backend, error) {
 	}, nil
 }
 
-var _ = conformance.Describe("cluster", clusterFactory, conformance.Features{Suggest: true},
-	Label("redis", "cluster"))
+// The suite on the cluster store, and through a ClientCache over it. The
+// cluster store cannot track reads yet (Backend.Tracker is nil: the Tracker
+// specs skip), so the ClientCache passes every read through: the suite
+// proves its behaviour is unchanged on a cluster.
+var (
+	_ = conformance.Describe("cluster", clusterFactory, conformance.Features{Suggest: true},
+		Label("redis", "cluster"))
+	_ = conformance.Describe("clientcache over cluster", clientCacheFactory(clusterFactory),
+		conformance.Features{Suggest: true}, Label("redis", "cluster", "clientcache"))
+)
 
 // nodeKeys lists the keys of one node matching pattern, with a client of
 // that node alone: what the node itself holds.
@@ -266,7 +274,9 @@ var _ = Describe("fxmodule.NewBackend on a cluster", Label("redis", "cluster"), 
 		DeferCleanup(b.Close)
 		Expect(b.Name).To(Equal(fxmodule.BackendCluster))
 		Expect(b.Pinger.Ping(ctx)).To(Succeed())
-		Expect(b.Invalidation).To(BeNil(), "no invalidation stream on a cluster yet")
+		_, err = b.Store.Track(ctx, nopSink{})
+		Expect(err).To(MatchError(domain.ErrNotSupported), "no tracking on a cluster yet")
+		Expect(b.Store.Tracking()).To(BeFalse())
 
 		c, err := app.New(b.Store, app.Config{Site: conformance.Prefix() + "site"})
 		Expect(err).NotTo(HaveOccurred())
@@ -277,3 +287,9 @@ var _ = Describe("fxmodule.NewBackend on a cluster", Label("redis", "cluster"), 
 		Expect(clusterNodes.MasterFor(key).Do("GET", key)).To(Equal("42"))
 	}, SpecTimeout(30*time.Second))
 })
+
+// nopSink is an InvalidationSink that ignores every report.
+type nopSink struct{}
+
+func (nopSink) Invalidate([]string)        {}
+func (nopSink) Drop(*domain.Lease, string) {}

@@ -19,25 +19,20 @@ import (
 var (
 	_ ports.Store     = (*Store)(nil)
 	_ ports.Pinger    = (*Store)(nil)
+	_ ports.Tracker   = (*Store)(nil)
 	_ ports.Broadcast = (*Store)(nil)
 )
 
-// Store is a store on a Redis Cluster. Its methods are those of the
-// embedded redisstore.Store and redisstore.Broadcaster, which go doc does
-// not list here, except Ping and Close, which are its own:
-//
-//   - [ports.KeyValue]: Get, Set, Del, Exists, Expire, TTL, Scan;
-//   - [ports.Hash]: HSet, HGet, HExists, HGetAll, HKeys, HDel, HDelBatch;
-//   - [ports.Set]: SAdd, SRem, SIsMember, SPop, SRandMember, SMembers;
-//   - [ports.List]: LPush, RPush, LPop, RPop, LLen, LRange, LTrim;
-//   - [ports.Suggest]: SugAdd, SugGet, SugDel, SugLen;
-//   - [ports.Broadcast]: Publish and Subscribe, cluster-wide (each
-//     Subscribe on a connection of its own to one master);
-//   - [ports.Pinger]: [Store.Ping], whose error says what is wrong;
-//   - [Store.Close];
-//   - Client() redis.UniversalClient returns the underlying go-redis
-//     client (a *redis.ClusterClient), for features beyond the ports and
-//     for tests.
+// Store is a store on a Redis Cluster. It implements the data ports
+// ([ports.KeyValue], [ports.Hash], [ports.Set], [ports.List],
+// [ports.Suggest]), [ports.Pinger] ([Store.Ping] says what is wrong) and
+// [ports.Broadcast] (Publish, Subscribe: classic Pub/Sub, which reaches
+// every node). It has the methods of [ports.Tracker] but cannot track reads
+// yet: Track and Fetch fail with domain.ErrNotSupported, Tracking is false.
+// Close ends the subscriptions and closes the connections to every node;
+// it is idempotent, and calls made after it fail with an error matching
+// domain.ErrClosed. Client returns the underlying go-redis client (a
+// *redis.ClusterClient), for features beyond the ports and for tests.
 //
 // Single-key commands go to the master of the key's hash slot. Del and
 // Exists of keys in different slots send one command per slot, every node
@@ -47,9 +42,8 @@ var (
 // context.Canceled / context.DeadlineExceeded). A Store is safe for
 // concurrent use.
 type Store struct {
-	*redisstore.Store
-	*redisstore.Broadcaster
-	d *deployment
+	rs *redisstore.Store
+	d  *deployment
 }
 
 // Option configures New.
@@ -90,19 +84,16 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 	}
 	d := &deployment{conn: cfg.Connection.WithDefaults(), addrs: co.Addrs}
 	client := redis.NewClusterClient(co)
-	redisstore.WatchTopology(client)
-	store := redisstore.New(client,
-		redisstore.WithLogger(o.logger),
-		redisstore.WithEndpoint(d.endpoint()),
-	)
 	o.logger.Debug("cluster store created",
 		zap.Strings("addrs", co.Addrs),
 		zap.Int("protocol", co.Protocol),
 		zap.Bool("tls", co.TLSConfig != nil))
 	return &Store{
-		Store:       store,
-		Broadcaster: redisstore.NewBroadcaster(store, d.listenerFor(client)),
-		d:           d,
+		rs: redisstore.NewCluster(client, d.subscriber(client),
+			redisstore.WithLogger(o.logger),
+			redisstore.WithEndpoint(d.endpoint()),
+		),
+		d: d,
 	}, nil
 }
 
@@ -122,16 +113,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 // ReadTimeout), or when ctx ends if that is sooner.
 func (s *Store) Ping(ctx context.Context) error {
 	return redisstore.DiagnosedPing(ctx, s.d.conn.DialTimeout+s.d.conn.ReadTimeout, s.d.endpoint(),
-		s.Store.Ping, s.d.diagnose)
-}
-
-// Close ends the broadcast subscriptions (their channels close), waits for
-// their goroutines and closes the connections to every node. It is
-// idempotent: later calls return the same error. Calls made after Close
-// fail with an error matching domain.ErrClosed.
-func (s *Store) Close() error {
-	s.Broadcaster.Close()
-	return s.Store.Close()
+		s.rs.Ping, s.d.diagnose)
 }
 
 // deployment is what a store knows about its cluster: the seed nodes and
@@ -155,25 +137,29 @@ func (d *deployment) nodeOptions(addr string) *redis.Options {
 	return u.Simple()
 }
 
-// listenerFor returns the ListenerFor of the store's Broadcaster: a
-// subscription lives on the master of its channel's slot (as go-redis'
-// cluster Pub/Sub does), on a one-connection client of that node, which
-// speaks RESP2 as the listener requires.
-func (d *deployment) listenerFor(cc *redis.ClusterClient) redisstore.ListenerFor {
-	return func(ctx context.Context, channel string) (redisstore.ClientFactory, error) {
-		node, err := cc.MasterForKey(ctx, channel)
-		if err != nil {
-			return nil, err
+// subscriber returns the ClientFactory of the store's broadcast
+// subscriptions: a client of the master of a random slot (subscriptions
+// spread over the masters; classic Pub/Sub reaches every node), as the
+// cluster client sees the layout now, speaking RESP2 as a listener must.
+// When that node fails, the subscription's channel closes, and the next
+// Subscribe asks the layout again.
+func (d *deployment) subscriber(cc *redis.ClusterClient) redisstore.ClientFactory {
+	return func(onConnect func(context.Context, *redis.Conn) error, poolSize int) *redis.Client {
+		addr := d.addrs[0]
+		ctx, cancel := context.WithTimeout(context.Background(), d.conn.DialTimeout+d.conn.ReadTimeout)
+		defer cancel()
+		// An empty key hashes to a random slot.
+		if node, err := cc.MasterForKey(ctx, ""); err == nil {
+			addr = node.Options().Addr
 		}
-		addr := node.Options().Addr
-		return func(onConnect func(context.Context, *redis.Conn) error) redis.UniversalClient {
-			o := d.nodeOptions(addr)
-			o.OnConnect = onConnect
-			o.PoolSize = 1
-			o.MinIdleConns = 0
-			o.Protocol = 2
-			return redis.NewClient(o)
-		}, nil
+		o := d.nodeOptions(addr)
+		o.OnConnect = onConnect
+		o.Protocol = 2
+		if poolSize > 0 {
+			o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxRetries = poolSize, 0, 0, -1
+			o.PipelinePoolSize = -1
+		}
+		return redis.NewClient(o)
 	}
 }
 

@@ -114,6 +114,11 @@ func TestConfigValidate(t *testing.T) {
 
 	good := cluster.Config{Addrs: []string{"[::1]:7000", " 10.0.0.1:07001 "}, Connection: connection.Options{Password: password}}
 	noErr(t, good.Validate())
+	for _, text := range []string{fmt.Sprint(good), fmt.Sprintf("%+v", good), fmt.Sprintf("%#v", good)} {
+		if strings.Contains(text, password) || !strings.Contains(text, connection.Redacted) || !strings.Contains(text, "[::1]:7000") {
+			t.Errorf("formatted config %s: want the addresses and the password redacted", text)
+		}
+	}
 	bad = good
 	bad.MaxRedirects = -5
 	if err := bad.Validate(); err == nil || strings.Contains(err.Error(), password) {
@@ -270,7 +275,17 @@ func TestCluster(t *testing.T) {
 		noErr(t, s.Ping(ctx))
 		msgs, err := s.Subscribe(ctx, "chan")
 		noErr(t, err)
-		victim := c.MasterFor("chan")
+		// The master the subscription lives on (subscribers are counted
+		// per node).
+		var victim *redistest.Server
+		for _, m := range c.Masters() {
+			if n, err := m.Do("PUBSUB", "NUMSUB", "chan"); err == nil && strings.HasSuffix(n, "\n1") {
+				victim = m
+			}
+		}
+		if victim == nil {
+			t.Fatal("no master holds the subscription")
+		}
 		victim.Kill()
 		err = pingErr(t, s, victim.Addr())
 		if !strings.Contains(err.Error(), "does not answer") && !strings.Contains(err.Error(), "cluster is down") {

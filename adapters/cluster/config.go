@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/domain"
@@ -94,4 +95,25 @@ func normalizeAddrs(addrs []string) ([]string, []error) {
 		}
 	}
 	return out, errs
+}
+
+// view is the printable form of c: Connection.Password redacted.
+func (c Config) view() connection.View {
+	return connection.View{Type: "cluster.Config", Fields: []connection.Field{
+		{Name: "Addrs", Value: c.Addrs},
+		{Name: "Connection", Value: c.Connection.View()},
+		{Name: "MaxRedirects", Value: c.MaxRedirects},
+	}}
+}
+
+// String shows c with Connection.Password redacted (%v, %+v, %s).
+func (c Config) String() string { return c.view().String() }
+
+// GoString is String in Go-like syntax (%#v).
+func (c Config) GoString() string { return c.view().GoString() }
+
+// MarshalLogObject logs c as zap.Object or zap.Any do, the password
+// redacted. (zap.Reflect would bypass it.)
+func (c Config) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	return c.view().MarshalLogObject(enc)
 }

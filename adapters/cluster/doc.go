@@ -1,7 +1,8 @@
 // Package cluster is the adapter for Redis Cluster: it implements every
 // data port of package ports ([ports.KeyValue], [ports.Hash], [ports.Set],
 // [ports.List], [ports.Suggest]), [ports.Broadcast] and [ports.Pinger] on
-// go-redis' cluster client, for hosts whose sites outgrow one Redis server
+// go-redis' cluster client (and the methods of [ports.Tracker], which
+// cannot track yet), for hosts whose sites outgrow one Redis server
 // (memory, CPU, network): the keys spread over every master.
 //
 // In the hexagon it is a driven adapter. It only turns a [Config] into a
@@ -27,8 +28,8 @@
 //     must be loaded on every node).
 //   - Publish and Subscribe use classic Pub/Sub, which the cluster bus
 //     carries to every node: a message published through any node reaches
-//     the subscribers of all of them. A subscription lives on the master of
-//     its channel's slot; when that node fails its channel closes, and the
+//     the subscribers of all of them. Each subscription lives on one master
+//     (a random one); when that node fails its channel closes, and the
 //     subscriber subscribes again.
 //
 // # Failover and slot moves
@@ -62,7 +63,9 @@
 //
 // # Client-side caching
 //
-// The ClientCache is not available on a cluster yet: a cluster Store has no
-// invalidation stream ([ports.Invalidation]). It will come with client
-// tracking per node.
+// A cluster Store cannot track reads yet: Track and Fetch fail with
+// domain.ErrNotSupported and Tracking reports false, so a ClientCache over
+// it keeps no local copy. Tracking will come per node.
 package cluster
+
+//go:generate go run ../internal/forward

@@ -130,9 +130,18 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("Validate = %v: want an error without the password", err)
 	}
 
-	_, err = sentinel.NewTracked(sentinel.Config{MasterName: "m", SentinelAddrs: []string{"h:1"}, Connection: connection.Options{Protocol: 3}})
+	resp3, err := sentinel.New(sentinel.Config{MasterName: "m", SentinelAddrs: []string{"h:1"}, Connection: connection.Options{Protocol: 3}})
+	noErr(t, err)
+	defer resp3.Close()
+	_, err = resp3.Track(context.Background(), nopSink{})
 	wantErr(t, err, domain.ErrInvalidArgument)
 }
+
+// nopSink is an InvalidationSink that ignores everything.
+type nopSink struct{}
+
+func (nopSink) Invalidate([]string)        {}
+func (nopSink) Drop(*domain.Lease, string) {}
 
 func TestNormalizeAddr(t *testing.T) {
 	for in, want := range map[string]string{
@@ -268,21 +277,25 @@ func TestDeployment(t *testing.T) {
 	})
 
 	t.Run("tracked", func(t *testing.T) {
-		s, err := sentinel.NewTracked(good)
-		noErr(t, err)
-		defer s.Close()
+		s := newStore(t, good)
 		peer := newStore(t, good)
 		noErr(t, s.Ping(ctx))
-		events, err := s.Invalidations(ctx)
+		changed := make(chan []string, 8)
+		untrack, err := s.Track(ctx, chanSink(changed))
 		noErr(t, err)
+		defer untrack()
 		noErr(t, s.Set(ctx, "tracked", []byte("v1"), 0))
-		_, err = s.Get(ctx, "tracked")
+		<-changed // the own write, reported before Set returned
+		f, err := s.Fetch(ctx, "tracked")
 		noErr(t, err)
+		if string(f.Value) != "v1" {
+			t.Fatalf("Fetch = %q", f.Value)
+		}
 		noErr(t, peer.Set(ctx, "tracked", []byte("v2"), 0))
 		select {
-		case ev := <-events:
-			if len(ev.Keys) != 1 || ev.Keys[0] != "tracked" {
-				t.Fatalf("event %+v, want the key tracked", ev)
+		case keys := <-changed:
+			if len(keys) != 1 || keys[0] != "tracked" {
+				t.Fatalf("invalidated %q, want the key tracked", keys)
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("no invalidation within 5s")
@@ -290,9 +303,19 @@ func TestDeployment(t *testing.T) {
 
 		cfg := good
 		cfg.Connection.Password = "wrong-" + masterPW
-		bad, err := sentinel.NewTracked(cfg)
-		noErr(t, err)
-		defer bad.Close()
-		pingErr(t, bad, "master", "rejected the credentials")
+		pingErr(t, newStore(t, cfg), "master", "rejected the credentials")
 	})
 }
+
+// chanSink sends every invalidation to its channel (without blocking: a
+// full channel drops it).
+type chanSink chan []string
+
+func (c chanSink) Invalidate(keys []string) {
+	select {
+	case c <- keys:
+	default:
+	}
+}
+
+func (chanSink) Drop(*domain.Lease, string) {}

@@ -1,8 +1,8 @@
 package redisstore
 
 // What a Redis Cluster needs beyond the command code every backend shares.
-// A Store whose client is a *redis.ClusterClient (go-redis routes each
-// single-key command to the master of its slot by itself):
+// A Store whose client is a *redis.ClusterClient (NewCluster; go-redis
+// routes each single-key command to the master of its slot by itself):
 //
 //   - splits multi-key commands (UNLINK, EXISTS of several keys) by hash
 //     slot, since a cluster refuses keys of different slots in one command
@@ -27,6 +27,22 @@ import (
 
 	"github.com/rediscache/rediscache/domain"
 )
+
+// NewCluster returns a Store whose commands go through cc, a Redis Cluster,
+// and installs WatchTopology on cc. Each broadcast subscription (Subscribe)
+// runs on a one-connection client that subscriber builds (its poolSize is
+// 1): a client of any one node of the cluster, since classic Pub/Sub
+// reaches every node. It cannot track reads yet: Track and Fetch fail with
+// domain.ErrNotSupported. It panics if cc or subscriber is nil.
+func NewCluster(cc *redis.ClusterClient, subscriber ClientFactory, opts ...Option) *Store {
+	if cc == nil || subscriber == nil {
+		panic("redisstore: nil cluster client or subscriber factory")
+	}
+	s := newStore(cc, buildOptions(opts))
+	s.factory = subscriber
+	WatchTopology(cc)
+	return s
+}
 
 // clusterSlots is the number of hash slots of a Redis Cluster.
 const clusterSlots = 16384

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -27,14 +28,21 @@ import (
 //     match;
 //   - redis.Nil becomes domain.ErrNotFound and WRONGTYPE domain.ErrWrongType;
 //   - a closed client becomes domain.ErrClosed;
-//   - unreachable or not-ready servers (network errors, EOF, pool timeouts,
-//     LOADING, BUSY, MASTERDOWN, READONLY, ...) and rejected credentials
-//     (NOAUTH, WRONGPASS) become domain.ErrUnavailable;
-//   - so do the transient states of a Redis Cluster: CLUSTERDOWN (slots
-//     not served, a failover under way), TRYAGAIN (a slot being moved),
-//     MOVED and ASK (redirections go-redis gave up following: the topology
-//     keeps changing), and a server without cluster support given to a
-//     cluster client;
+//   - a server's refusal (every prefix of refusals: OOM, MISCONF, NOPERM,
+//     READONLY, LOADING, BUSY, MASTERDOWN, NOREPLICAS, ...) and rejected
+//     credentials (NOAUTH, WRONGPASS) become domain.ErrRefused, which is a
+//     kind of domain.ErrUnavailable, with a hint of what the reply usually
+//     means before the server's own message;
+//   - unreachable servers (network errors, EOF, pool timeouts) become
+//     domain.ErrUnavailable; so do failed TLS handshakes, with a hint
+//     naming the cause (an unknown CA, a wrong host name, a client
+//     certificate the server requires, a plain-text port);
+//   - the transient states of a Redis Cluster are refusals too
+//     (domain.ErrRefused): CLUSTERDOWN (slots not served, a failover under
+//     way), TRYAGAIN (a slot being moved), MOVED and ASK (redirections
+//     go-redis gave up following: the layout keeps changing), and a server
+//     without cluster support given to a cluster client; go-redis' "cluster
+//     has no nodes" is domain.ErrUnavailable;
 //   - CROSSSLOT (keys of different hash slots in one command, which the
 //     store never sends: it splits them) becomes domain.ErrInvalidArgument;
 //   - unknown commands (a missing module) become domain.ErrNotSupported,
@@ -67,14 +75,11 @@ func translate(op, key string, err error) error {
 			return wrap(op, key, domain.ErrWrongType)
 		case strings.HasPrefix(msg, "CROSSSLOT"):
 			return wrap2(op, key, domain.ErrInvalidArgument, err)
-		case strings.Contains(msg, "cluster support disabled"):
-			return fmt.Errorf("%s: %w: the server is not a cluster node (use the standalone backend): %w",
-				prefix(op, key), domain.ErrUnavailable, err)
 		case isAuthError(msg):
 			return fmt.Errorf("%s: %w: authentication failed (check the username and password): %w",
-				prefix(op, key), domain.ErrUnavailable, err)
-		case isUnavailableReply(msg):
-			return wrap2(op, key, domain.ErrUnavailable, err)
+				prefix(op, key), domain.ErrRefused, err)
+		case refusalHint(msg) != "":
+			return fmt.Errorf("%s: %w (%s): %w", prefix(op, key), domain.ErrRefused, refusalHint(msg), err)
 		case isUnknownCommand(msg):
 			if hint := moduleHint(msg); hint != "" {
 				return fmt.Errorf("%s: %w: %s: %w", prefix(op, key), domain.ErrNotSupported, hint, err)
@@ -86,6 +91,9 @@ func translate(op, key string, err error) error {
 		return wrap(op, key, err)
 	}
 
+	if hint := tlsHint(err); hint != "" {
+		return fmt.Errorf("%s: %w (%s): %w", prefix(op, key), domain.ErrUnavailable, hint, err)
+	}
 	if isNetworkError(err) || err.Error() == errClusterNoNodes {
 		return wrap2(op, key, domain.ErrUnavailable, err)
 	}
@@ -95,6 +103,36 @@ func translate(op, key string, err error) error {
 // errClusterNoNodes is the text of go-redis' error when a cluster client
 // knows no node to ask (v9.23 osscluster.go errClusterNoNodes).
 const errClusterNoNodes = "redis: cluster has no nodes"
+
+// tlsHint says what a failed TLS handshake usually means, or "" when err is
+// no TLS failure. The crypto/tls error stays in the chain (errors.As finds
+// *tls.CertificateVerificationError, x509.UnknownAuthorityError,
+// x509.HostnameError, tls.AlertError, tls.RecordHeaderError).
+func tlsHint(err error) string {
+	var (
+		certErr   *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		alert     tls.AlertError
+		record    tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &authority):
+		return "TLS: the server's certificate is not signed by a trusted CA; check the CA file (tls.Config.RootCAs)"
+	case errors.As(err, &hostname):
+		return "TLS: the server's certificate is not valid for this host name; check the address (tls.Config.ServerName)"
+	case errors.As(err, &invalid):
+		return "TLS: the server's certificate is invalid (expired, not yet valid, or not for a server)"
+	case errors.As(err, &certErr):
+		return "TLS: the server's certificate did not verify"
+	case errors.As(err, &alert), strings.Contains(err.Error(), "remote error: tls:"):
+		return "TLS: the server rejected the handshake; does it require a client certificate (tls.Config.Certificates)?"
+	case errors.As(err, &record):
+		return "TLS: the server did not answer in TLS; is this its plain-text port?"
+	}
+	return ""
+}
 
 // isReply reports whether err is a reply of the server (redis.Nil
 // included) rather than a failure to get one.
@@ -108,7 +146,7 @@ func isDomain(err error) bool {
 	return errors.Is(err, domain.ErrNotFound) ||
 		errors.Is(err, domain.ErrWrongType) ||
 		errors.Is(err, domain.ErrInvalidArgument) ||
-		errors.Is(err, domain.ErrUnavailable) ||
+		errors.Is(err, domain.ErrUnavailable) || // ErrRefused included
 		errors.Is(err, domain.ErrNotSupported) ||
 		errors.Is(err, domain.ErrClosed)
 }
@@ -131,20 +169,36 @@ func isAuthError(msg string) bool {
 	return false
 }
 
-// isUnavailableReply recognises replies of a server that is up but cannot
-// serve the command now: still loading, busy with a script, a replica whose
-// master is down, a former master demoted by a failover, a cluster that
-// does not serve every slot, a slot on the move.
-func isUnavailableReply(msg string) bool {
-	for _, p := range []string{
-		"LOADING", "BUSY ", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN", "MOVED ", "ASK ",
-		"ERR max number of clients reached",
-	} {
-		if strings.HasPrefix(msg, p) {
-			return true
+// refusals are the replies of a server that is up but refuses to run the
+// command, each with what it usually means. translate turns them into
+// domain.ErrRefused; the server's own message follows the hint.
+var refusals = []struct{ prefix, hint string }{
+	{"OOM ", "out of memory: maxmemory is reached and maxmemory-policy evicts nothing; a cache wants allkeys-lru"},
+	{"MISCONF ", "the server cannot persist to disk and refuses writes (stop-writes-on-bgsave-error)"},
+	{"NOPERM ", "the ACL user lacks the permission for this command or key"},
+	{"READONLY ", "the server is a read-only replica"},
+	{"LOADING ", "the server is loading its data set"},
+	{"BUSY ", "the server is running a script or function past busy-reply-threshold"},
+	{"MASTERDOWN ", "the replica lost its master and replica-serve-stale-data is no"},
+	{"NOREPLICAS ", "fewer good replicas than min-replicas-to-write"},
+	{"TRYAGAIN ", "the cluster is migrating the key"},
+	{"CLUSTERDOWN ", "the cluster is down"},
+	{"MOVED ", "the key's slot moved and go-redis ran out of redirections: the cluster's layout is changing"},
+	{"ASK ", "the key's slot is being moved and go-redis ran out of redirections"},
+	{"ERR This instance has cluster support disabled", "the server is not a cluster node: use the standalone backend"},
+	{"ERR max number of clients reached", "the server has maxclients connections"},
+	{"DENIED ", "the server is in protected mode"},
+}
+
+// refusalHint returns the hint of the refusal msg starts with, or "" when
+// msg is no refusal.
+func refusalHint(msg string) string {
+	for _, r := range refusals {
+		if strings.HasPrefix(msg, r.prefix) {
+			return r.hint
 		}
 	}
-	return false
+	return ""
 }
 
 // isUnknownCommand recognises the reply to a command the server does not

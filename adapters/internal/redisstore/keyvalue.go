@@ -31,6 +31,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := s.beginKey(ctx, "set", key); err != nil {
 		return err
 	}
+	defer s.wrote(key)
 	if err := domain.ValidateTTL(ttl); err != nil {
 		return fmt.Errorf("rediscache: set %q: %w", key, err)
 	}
@@ -55,6 +56,7 @@ func (s *Store) Del(ctx context.Context, keys ...string) (int64, error) {
 	if err := s.beginKeys(ctx, "unlink", keys); err != nil {
 		return 0, err
 	}
+	defer s.wroteKeys(keys)
 	if len(keys) == 0 {
 		return 0, nil
 	}
@@ -99,6 +101,7 @@ func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (bool
 	if err := s.beginKey(ctx, op, key); err != nil {
 		return false, err
 	}
+	defer s.wrote(key)
 	if err := domain.ValidateTTL(ttl); err != nil {
 		return false, fmt.Errorf("rediscache: %s %q: %w", op, key, err)
 	}
@@ -140,15 +143,17 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 }
 
 // Scan runs a SCAN cursor loop with MATCH pattern COUNT batch (0:
-// DefaultScanBatch) and calls fn with each non-empty batch of keys not
-// reported before: SCAN may return a key more than once, so the keys seen
-// are remembered for the whole scan. An error from fn stops the scan and is
-// returned as is.
+// DefaultScanBatch, 100) and calls fn with each non-empty batch of keys, as
+// Redis returns them. It remembers nothing between batches, so its memory
+// is one batch whatever the number of keys; the price is SCAN's own
+// guarantee: a key present for the whole scan is reported at least once,
+// and may be reported again in a later batch when Redis resizes its table
+// during the scan. An error from fn stops the scan and is returned as is.
 //
 // On a cluster it scans every master (never a replica, whose keys are its
-// master's) in parallel; fn is called with one node's reply at a time, never
-// concurrently. A key whose slot moves to another master during the scan
-// may be missed.
+// master's) in parallel; fn is called with one node's batch at a time,
+// never concurrently. A key whose slot moves to another master during the
+// scan may be missed, or reported twice.
 func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(keys []string) error) error {
 	if err := s.begin(ctx, "scan", pattern); err != nil {
 		return err
@@ -162,25 +167,11 @@ func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(key
 	if fn == nil {
 		return fmt.Errorf("rediscache: scan %q: %w: nil callback", pattern, domain.ErrInvalidArgument)
 	}
-	seen := make(map[string]struct{})
-	emit := func(keys []string) error {
-		fresh := keys[:0]
-		for _, k := range keys {
-			if _, dup := seen[k]; !dup {
-				seen[k] = struct{}{}
-				fresh = append(fresh, k)
-			}
-		}
-		if len(fresh) == 0 {
-			return nil
-		}
-		return fn(fresh)
-	}
 	client := s.client() // one client for the whole iteration
 	if cc, ok := client.(*redis.ClusterClient); ok {
-		return s.scanMasters(ctx, cc, pattern, batch, emit)
+		return s.scanMasters(ctx, cc, pattern, batch, fn)
 	}
-	return s.scanNode(ctx, client, pattern, batch, emit)
+	return s.scanNode(ctx, client, pattern, batch, fn)
 }
 
 // processor is what scanNode needs of a client: a redis.UniversalClient,
