@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -72,16 +71,6 @@ func pingErr(t *testing.T, s *cluster.Store, want ...string) error {
 	return err
 }
 
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	noErr(t, err)
-	addr := ln.Addr().String()
-	noErr(t, ln.Close())
-	return addr
-}
-
 func TestConfigValidate(t *testing.T) {
 	err := cluster.Config{}.Validate()
 	wantErr(t, err, domain.ErrInvalidArgument)
@@ -127,7 +116,7 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestNoNodeReachable(t *testing.T) {
-	addrs := []string{closedAddr(t), closedAddr(t)}
+	addrs := []string{redistest.ClosedAddr(t), redistest.ClosedAddr(t)}
 	s := newStore(t, cluster.Config{Addrs: addrs, Connection: connection.Options{DialTimeout: timeout, ReadTimeout: timeout}})
 	err := pingErr(t, s, append([]string{"no cluster node reachable", "connection refused"}, addrs...)...)
 	t.Logf("Ping: %v", err)
@@ -223,7 +212,7 @@ func TestCluster(t *testing.T) {
 
 	t.Run("one seed down", func(t *testing.T) {
 		cfg := good
-		cfg.Addrs = append([]string{closedAddr(t)}, c.Addrs()[0])
+		cfg.Addrs = append([]string{redistest.ClosedAddr(t)}, c.Addrs()[0])
 		noErr(t, newStore(t, cfg).Ping(ctx))
 	})
 
