@@ -25,11 +25,11 @@ import (
 // listings scanning every master), until its replica has taken over its
 // slots and the store has followed. Every call must succeed with the right
 // value or fail typed within its deadline; the recovery time is reported.
-// The Cache, not the ClientCache: the ClientCache has no invalidation
-// stream on a cluster yet. Without the store's own layout reloads
-// (redisstore.WatchTopology), go-redis keeps sending the killed master's
-// slots to it for up to a minute: the reads of this spec would not
-// recover within its 30 s.
+// The Cache, not the ClientCache: the cluster store cannot track reads
+// yet. Without the store's own layout reloads (watchTopology in
+// adapters/internal/redisstore), go-redis keeps sending the killed
+// master's slots to it for up to a minute: the reads of this spec would
+// not recover within its 30 s.
 var _ = Describe("Cluster failover under load", Label("redis", "cluster", "failover"), Serial, func() {
 	It("survives kill -9 of a master: every call bounded and typed, reads correct, the replica serves its slots", func(ctx SpecContext) {
 		const (

@@ -29,10 +29,11 @@ import (
 )
 
 // NewCluster returns a Store whose commands go through cc, a Redis Cluster,
-// and installs WatchTopology on cc. Each broadcast subscription (Subscribe)
-// runs on a one-connection client that subscriber builds (its poolSize is
-// 1): a client of any one node of the cluster, since classic Pub/Sub
-// reaches every node. It cannot track reads yet: Track and Fetch fail with
+// and makes cc reload the cluster's layout on failures that say it changed
+// (watchTopology). Each broadcast subscription (Subscribe) runs on a
+// one-connection client that subscriber builds (its poolSize is 1): a
+// client of any one node of the cluster, since classic Pub/Sub reaches
+// every node. It cannot track reads yet: Track and Fetch fail with
 // domain.ErrNotSupported. It panics if cc or subscriber is nil.
 func NewCluster(cc *redis.ClusterClient, subscriber ClientFactory, opts ...Option) *Store {
 	if cc == nil || subscriber == nil {
@@ -40,7 +41,7 @@ func NewCluster(cc *redis.ClusterClient, subscriber ClientFactory, opts ...Optio
 	}
 	s := newStore(cc, buildOptions(opts))
 	s.factory = subscriber
-	WatchTopology(cc)
+	watchTopology(cc)
 	return s
 }
 
@@ -202,16 +203,16 @@ func InfoField(info, name string) string {
 	return "?"
 }
 
-// WatchTopology makes cc reload the cluster's layout (lazily: go-redis
+// watchTopology makes cc reload the cluster's layout (lazily: go-redis
 // coalesces reloads and leaves 200 ms between two) whenever a command or a
 // pipeline fails in a way that says the layout may have changed: a node
 // that cannot be reached, CLUSTERDOWN, MASTERDOWN, LOADING. go-redis itself
 // reloads only on MOVED, ASK and READONLY, and otherwise once a minute, so
 // without this the slots of a master that died keep going to it long after
-// its replica took over. The store of the cluster adapter installs it.
-func WatchTopology(cc *redis.ClusterClient) { cc.AddHook(topologyWatch{cc}) }
+// its replica took over. NewCluster installs it.
+func watchTopology(cc *redis.ClusterClient) { cc.AddHook(topologyWatch{cc}) }
 
-// topologyWatch is the hook of WatchTopology.
+// topologyWatch is the hook of watchTopology.
 type topologyWatch struct{ cc *redis.ClusterClient }
 
 func (h topologyWatch) DialHook(next redis.DialHook) redis.DialHook { return next }
