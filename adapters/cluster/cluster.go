@@ -100,7 +100,9 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 // Ping checks that every master answers and that the cluster serves every
 // slot (cluster_state:ok). When that fails, Ping asks each seed node
 // (Config.Addrs) and then each master they report, and its error, matching
-// domain.ErrUnavailable, says what is wrong:
+// domain.ErrUnavailable (and domain.ErrRefused when a node answered but
+// refused: credentials, not a cluster, the cluster down), says what is
+// wrong:
 //
 //   - no node reachable, naming the addresses tried and why;
 //   - the nodes rejected the credentials (Username, Password);
@@ -220,10 +222,10 @@ func (d *deployment) diagnose(ctx context.Context) error {
 	case from >= 0:
 	case len(refused) > 0:
 		return fmt.Errorf("rediscache: cluster: %w: node %s rejected the credentials: authentication failed (check the username and password)",
-			domain.ErrUnavailable, strings.Join(refused, ", "))
+			domain.ErrRefused, strings.Join(refused, ", "))
 	case len(notCluster) > 0:
 		return fmt.Errorf("rediscache: cluster: %w: %s is not a cluster node (cluster support disabled): use the standalone backend, or give the addresses of cluster nodes",
-			domain.ErrUnavailable, strings.Join(notCluster, ", "))
+			domain.ErrRefused, strings.Join(notCluster, ", "))
 	default:
 		return fmt.Errorf("rediscache: cluster: %w: no cluster node reachable (tried %s): %s",
 			domain.ErrUnavailable, strings.Join(d.addrs, ", "), strings.Join(failed, "; "))
@@ -232,7 +234,7 @@ func (d *deployment) diagnose(ctx context.Context) error {
 	a, seed := answers[from], d.addrs[from]
 	if !strings.Contains(a.info, "cluster_state:ok") {
 		return fmt.Errorf("rediscache: cluster: %w: the cluster is down: node %s reports cluster_state:%s with %s of %d slots served (a master without a live replica is down, or a failover is under way)",
-			domain.ErrUnavailable, seed, redisstore.InfoField(a.info, "cluster_state"), redisstore.InfoField(a.info, "cluster_slots_ok"), 16384)
+			domain.ErrRefused, seed, redisstore.InfoField(a.info, "cluster_state"), redisstore.InfoField(a.info, "cluster_slots_ok"), 16384)
 	}
 	return d.diagnoseMasters(ctx, seed, a.slots)
 }
@@ -270,7 +272,7 @@ func (d *deployment) diagnoseMasters(ctx context.Context, seed string, slots []r
 		case err == nil:
 		case redisstore.IsAuthError(err):
 			return fmt.Errorf("rediscache: cluster: %w: master %s rejected the credentials: authentication failed (check the username and password)",
-				domain.ErrUnavailable, masters[i])
+				domain.ErrRefused, masters[i])
 		default:
 			return fmt.Errorf("rediscache: cluster: %w: master %s (slots %s, reported by %s) does not answer: %v",
 				domain.ErrUnavailable, masters[i], strings.Join(ranges[masters[i]], ","), seed, err)

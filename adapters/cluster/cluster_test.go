@@ -137,6 +137,7 @@ func TestNotACluster(t *testing.T) {
 	srv := redistest.StartServer(t)
 	s := newStore(t, cluster.Config{Addrs: []string{srv.Addr()}, Connection: connection.Options{DialTimeout: timeout, ReadTimeout: timeout}})
 	err := pingErr(t, s, srv.Addr()+" is not a cluster node", "standalone backend")
+	wantErr(t, err, domain.ErrRefused)
 	t.Logf("Ping: %v", err)
 	_, err = s.Get(context.Background(), "k")
 	wantErr(t, err, domain.ErrUnavailable)
@@ -221,6 +222,7 @@ func TestCluster(t *testing.T) {
 			cfg := good
 			cfg.Connection.Password = pw
 			err := pingErr(t, newStore(t, cfg), "rejected the credentials", "check the username and password")
+			wantErr(t, err, domain.ErrRefused)
 			t.Logf("Ping: %v", err)
 		})
 	}
@@ -324,6 +326,7 @@ func TestCluster(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 		err = pingErr(t, s, "the cluster is down", "cluster_state:fail")
+		wantErr(t, err, domain.ErrRefused)
 		t.Logf("Ping: %v", err)
 		// A key of a master that still runs: the cluster refuses it.
 		_, err = s.Get(ctx, key)

@@ -38,7 +38,8 @@
 // cluster-node-timeout (plus about a second for the election). Meanwhile
 // the commands for its slots, and while cluster-require-full-coverage is on
 // (the default) the commands for every slot, fail with an error matching
-// domain.ErrUnavailable (CLUSTERDOWN, or the master unreachable) once
+// domain.ErrUnavailable (the master unreachable; for CLUSTERDOWN,
+// domain.ErrRefused, a kind of ErrUnavailable) once
 // go-redis has retried them MaxRedirects times; a ctx deadline bounds every
 // call. The store then follows the new layout by itself: besides go-redis'
 // own reloads (on MOVED, ASK and READONLY, and once a minute), it reloads
@@ -55,7 +56,8 @@
 // readiness: it checks that every master answers and that the cluster
 // serves every slot, and otherwise says what is wrong (no node reachable,
 // rejected credentials, not a cluster, the cluster down, a master that does
-// not answer). The errors match domain.ErrUnavailable and never contain a
+// not answer). The errors match domain.ErrUnavailable (and
+// domain.ErrRefused when a node answered but refused) and never contain a
 // password.
 //
 // The connections speak RESP2 by default, which the RediSearch replies

@@ -186,7 +186,7 @@ func (s *Store) pingMasters(ctx context.Context, cc *redis.ClusterClient) error 
 		}
 		if !strings.Contains(info, "cluster_state:ok") {
 			return fmt.Errorf("%w: the cluster is down: master %s reports cluster_state:%s",
-				domain.ErrUnavailable, node.Options().Addr, InfoField(info, "cluster_state"))
+				domain.ErrRefused, node.Options().Addr, InfoField(info, "cluster_state"))
 		}
 		return nil
 	})
