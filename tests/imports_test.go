@@ -26,7 +26,9 @@ const module = "github.com/rediscache/rediscache"
 //   - nothing under adapters imports app or fxmodule, and adapters/X imports
 //     no adapters/Y except adapters/internal/...;
 //   - app imports no adapter and no go-redis;
-//   - tests/conformance imports no adapter.
+//   - tests/conformance imports no adapter;
+//   - internal/wtinylfu (the ClientCache's eviction policy) imports only the
+//     standard library.
 func importViolations(pkgDir string, imports []string) []string {
 	var out []string
 	bad := func(imp, rule string) {
@@ -38,6 +40,10 @@ func importViolations(pkgDir string, imports []string) []string {
 		case under(pkgDir, "domain"):
 			if !isStdlib(imp) {
 				bad(imp, "domain may import only the standard library")
+			}
+		case under(pkgDir, "internal/wtinylfu"):
+			if !isStdlib(imp) {
+				bad(imp, "internal/wtinylfu may import only the standard library")
 			}
 		case under(pkgDir, "ports"):
 			if !isStdlib(imp) && !(inModule && rel == "domain") {
@@ -184,7 +190,7 @@ func packageImports(t *testing.T, root string) map[string][]string {
 func TestImports(t *testing.T) {
 	root := moduleRoot(t)
 	pkgs := packageImports(t, root)
-	for _, must := range []string{"domain", "ports", "tests/conformance"} {
+	for _, must := range []string{"domain", "ports", "tests/conformance", "internal/wtinylfu"} {
 		if _, ok := pkgs[must]; !ok {
 			t.Errorf("package %s not found under %s: the walk is broken", must, root)
 		}
@@ -225,6 +231,9 @@ func TestImportRules(t *testing.T) {
 		{"tests/conformance", []string{module + "/adapters/memory", module + "/adapters/internal/redisstore"}, 2},
 		{"fxmodule", []string{module + "/adapters/memory", goRedis}, 0},
 		{"tests", []string{module + "/adapters/memory"}, 0},
+		{"internal/wtinylfu", []string{"sync", "sync/atomic", "unsafe"}, 0},
+		{"internal/wtinylfu", []string{"go.uber.org/zap", module + "/domain"}, 2},
+		{"app/clientcache", []string{module + "/internal/wtinylfu"}, 0},
 	}
 	for _, c := range cases {
 		got := importViolations(c.dir, c.imports)
