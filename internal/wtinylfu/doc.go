@@ -93,10 +93,11 @@
 // goroutine, chosen by the address of its stack) with one CAS, and drops the
 // access when the stripe already holds 16 (ringSize). The policy applies the
 // recorded accesses (sketch increment, move to the most recently used end,
-// promotion) in a batch at the next Add, Remove, SetWeight, Clear or
+// promotion) in a batch at the next Add, SetWeight, Clear or
 // [Policy.Drain]: the policy's work is paid on the miss path, where a round
 // trip to Redis dwarfs it. Dropping the accesses of long runs of hits
-// between two misses did not change any hit ratio of tests/bench.
+// between two misses moved no hit ratio of tests/bench by more than 0.11
+// points, either way.
 //
 // # Exactness
 //

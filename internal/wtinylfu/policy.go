@@ -235,12 +235,12 @@ func (p *Policy[E]) Init(n *Node[E], e E, hash uint64, w int64) {
 
 // Access records a hit on n. It never blocks, never allocates and never
 // applies anything itself: it puts n in a striped buffer (one CAS), which
-// the policy applies in a batch under its lock at the next Add, Remove,
-// SetWeight, Clear or Drain. While its goroutine's stripe is full (16
+// the policy applies in a batch under its lock at the next Add, SetWeight,
+// Clear or Drain. While its goroutine's stripe is full (16
 // accesses since the last drain) an access is dropped (one load): the
-// policy then sees a sample of the hits, which on the traces of tests/bench
-// changes no hit ratio. Accesses to a node that left the policy are
-// ignored. n must belong to this policy.
+// policy then sees a sample of the hits, which moved no hit ratio of
+// tests/bench by more than 0.11 points. Accesses to a node that left the
+// policy are ignored. n must belong to this policy.
 func (p *Policy[E]) Access(n *Node[E]) {
 	p.reads.add(unsafe.Pointer(n))
 }
