@@ -132,10 +132,12 @@ func (c *ClientCache) now() int64 { return int64(c.opts.now().Sub(c.base)) }
 var errCachedMiss = fmt.Errorf("rediscache: clientcache: %w", domain.ErrNotFound)
 
 // lookupHit serves key from local memory if it can, without allocating.
-// ok is false when the local copy cannot answer.
-func (c *ClientCache) lookupHit(key []byte) (e *entry, ok bool) {
+// ok is false when the local copy cannot answer; a remembered miss cannot
+// answer a read with a generator (gen: K4), and is then not counted, since
+// the read goes on to count its miss.
+func (c *ClientCache) lookupHit(key []byte, gen bool) (e *entry, ok bool) {
 	e = c.local.lookup(key)
-	if e == nil || e.token != 0 {
+	if e == nil || e.token != 0 || (gen && e.missing) {
 		return nil, false
 	}
 	now := c.coarse.Load()

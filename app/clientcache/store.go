@@ -40,7 +40,7 @@ func (s portStore) Get(ctx context.Context, key string) ([]byte, error) {
 	if key == "" {
 		return s.Store.Get(ctx, key)
 	}
-	if e, ok := s.c.lookupHit([]byte(key)); ok {
+	if e, ok := s.c.lookupHit([]byte(key), false); ok {
 		if e.missing {
 			return nil, errCachedMiss
 		}
