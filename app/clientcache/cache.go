@@ -44,8 +44,12 @@ type ClientCache struct {
 	cancel  context.CancelFunc // of the goroutines started by Start
 	runCtx  context.Context    // ends at Stop; bounds detached fetches
 	untrack func()
-	wg      sync.WaitGroup // every goroutine the cache starts
-	logged  sync.Map       // refusal messages logged once (key: error text)
+	// wg counts the goroutines of the current run (Start to Stop); nil
+	// when stopped. Each run has its own: a Stop whose ctx ended leaves a
+	// Wait behind, and a WaitGroup must not be reused before its Wait
+	// returned.
+	wg     *sync.WaitGroup
+	logged sync.Map // refusal messages logged once (key: error text)
 }
 
 // New returns the ClientCache of store (on Redis: a standalone, Sentinel
@@ -247,11 +251,15 @@ const (
 // connection, and every value fetched on it). The reader that waited for the
 // reply runs gen itself, with its own ctx.
 func (c *ClientCache) fetch(ctx context.Context, ph *entry, dec decoder, gen generator) (any, []byte, error) {
+	fctx, done, ok := c.detach()
+	if !ok {
+		// Stopped since the read began: read the plain way.
+		return c.complete(ctx, ph, fetchReply{err: errStopped}, dec, gen)
+	}
 	replies := make(chan fetchReply, 1)
-	c.wg.Add(1)
 	go func() {
-		defer c.wg.Done()
-		f, err := c.store.Fetch(c.fetchContext(), ph.key)
+		defer done()
+		f, err := c.store.Fetch(fctx, ph.key)
 		if ph.claim.CompareAndSwap(claimWaiting, claimTaken) {
 			replies <- fetchReply{f, err}
 			return
@@ -270,14 +278,21 @@ func (c *ClientCache) fetch(ctx context.Context, ph *entry, dec decoder, gen gen
 	}
 }
 
-// fetchContext bounds the detached fetches: they end with the cache.
-func (c *ClientCache) fetchContext() context.Context {
+// errStopped is the reply of a fetch asked of a stopped cache.
+var errStopped = fmt.Errorf("rediscache: clientcache: stopped: %w", domain.ErrUnavailable)
+
+// detach joins a detached fetch to the current run: it gets the run's ctx
+// (it ends at Stop) and the Done of the run's WaitGroup, added to under
+// lifeMu, so that the Stop that takes the WaitGroup waits for it. ok is
+// false when the cache is stopped.
+func (c *ClientCache) detach() (ctx context.Context, done func(), ok bool) {
 	c.lifeMu.Lock()
 	defer c.lifeMu.Unlock()
-	if c.runCtx == nil {
-		return context.Background()
+	if c.wg == nil {
+		return nil, nil, false
 	}
-	return c.runCtx
+	c.wg.Add(1)
+	return c.runCtx, c.wg.Done, true
 }
 
 // complete publishes what the fetch for ph read (or what gen made of a
