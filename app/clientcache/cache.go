@@ -194,6 +194,11 @@ func (c *ClientCache) read(ctx context.Context, k string, dec decoder, gen gener
 			counted = true
 		}
 		if own != nil {
+			if own.absent {
+				// A remembered miss, still tracked, was set aside for
+				// gen: the key is missing, no need to read it again.
+				return c.complete(ctx, own, fetchReply{}, dec, gen)
+			}
 			return c.fetch(ctx, own, dec, gen)
 		}
 		v, raw, err, done := c.await(ctx, wait, deadline)

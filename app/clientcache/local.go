@@ -32,10 +32,14 @@ type entry struct {
 	// Placeholder fields: token != 0 marks a fetch in flight. done is
 	// closed once res is set. claim is the hand-over between the fetch's
 	// goroutine and the reader that started it (see ClientCache.fetch).
-	token uint64
-	done  chan struct{}
-	res   fetchResult
-	claim atomic.Int32
+	// absent is set when the placeholder replaced a remembered miss still
+	// covered by its lease: the key is known missing, its owner need not
+	// fetch it before generating it.
+	token  uint64
+	done   chan struct{}
+	res    fetchResult
+	claim  atomic.Int32
+	absent bool
 }
 
 type fetchResult struct {
@@ -102,11 +106,13 @@ func (l *local) lookup(key []byte) *entry {
 // reserve returns, under the shard lock, either the live entry for key
 // (hit), a placeholder another fetch owns (wait on it), or a new placeholder
 // this caller owns (own). An expired entry is replaced by the placeholder; so
-// is a remembered miss when skipMissing is set (a generator must run).
+// is a remembered miss when skipMissing is set (a generator must run), and
+// the placeholder is then absent if the miss's lease is valid.
 func (l *local) reserve(key string, now int64, skipMissing bool) (hit, wait, own *entry) {
 	sh := l.shardOfString(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	absent := false
 	if e := sh.m[key]; e != nil {
 		switch {
 		case e.token != 0:
@@ -116,11 +122,12 @@ func (l *local) reserve(key string, now int64, skipMissing bool) (hit, wait, own
 			l.st.expired(e)
 		case e.missing && skipMissing:
 			l.unlinkLocked(sh, e)
+			absent = e.lease.Valid()
 		default:
 			return e, nil, nil
 		}
 	}
-	ph := &entry{key: key, token: l.tokens.Add(1), done: make(chan struct{})}
+	ph := &entry{key: key, token: l.tokens.Add(1), done: make(chan struct{}), absent: absent}
 	sh.m[key] = ph
 	return nil, nil, ph
 }
