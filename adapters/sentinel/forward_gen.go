@@ -11,6 +11,14 @@ import (
 	"github.com/rediscache/rediscache/ports"
 )
 
+// Backlog returns, when the listener or a tracked connection in use has
+// bytes waiting on its socket that its goroutine has not read yet, a channel
+// closed once some I/O of the tracking has been processed; nil otherwise
+// (see ports.Backlog).
+func (s *Store) Backlog() <-chan struct{} {
+	return s.rs.Backlog()
+}
+
 // Client returns the go-redis client the store sends its commands through,
 // for adapters that need more than the ports and for tests.
 func (s *Store) Client() redis.UniversalClient {
