@@ -33,7 +33,9 @@ type Backend struct {
 // It validates cfg first and returns every problem at once (see
 // Config.Validate). It connects to nothing: call Backend.Pinger.Ping to
 // check the server. log (nil for none) receives the adapters'
-// connection-level events under the name "rediscache".
+// connection-level events under the name "rediscache". go-redis' own log
+// lines are process-wide and not routed here: call redislog.Route(log) (fx
+// hosts get it from Module).
 func NewBackend(cfg Config, log *zap.Logger) (*Backend, error) {
 	if log == nil {
 		log = zap.NewNop()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap/zapcore"
+
 	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/adapters/sentinel"
 	"github.com/rediscache/rediscache/adapters/standalone"
@@ -261,4 +263,42 @@ func bare(msg string) string {
 		return msg[i+len(marker):]
 	}
 	return msg
+}
+
+// view is the printable form of c: the passwords, and the one in
+// RedisCache, redacted.
+func (c Config) view() connection.View {
+	return connection.View{Type: "fxmodule.Config", Fields: []connection.Field{
+		{Name: "Backend", Value: c.Backend},
+		{Name: "Site", Value: c.Site},
+		{Name: "RedisCache", Value: connection.RedactURL(c.RedisCache)},
+		{Name: "SentinelEnabled", Value: c.SentinelEnabled},
+		{Name: "Sentinels", Value: c.Sentinels},
+		{Name: "SentinelUsername", Value: c.SentinelUsername},
+		{Name: "SentinelPassword", Value: connection.Secret(c.SentinelPassword)},
+		{Name: "MasterUsername", Value: c.MasterUsername},
+		{Name: "MasterPassword", Value: connection.Secret(c.MasterPassword)},
+		{Name: "MasterService", Value: c.MasterService},
+		{Name: "TLS", Value: c.TLS},
+		{Name: "TLSCAFile", Value: c.TLSCAFile},
+		{Name: "TLSInsecureSkipVerify", Value: c.TLSInsecureSkipVerify},
+		{Name: "DialTimeout", Value: c.DialTimeout},
+		{Name: "ReadTimeout", Value: c.ReadTimeout},
+		{Name: "WriteTimeout", Value: c.WriteTimeout},
+		{Name: "PoolSize", Value: c.PoolSize},
+	}}
+}
+
+// String shows c with every password redacted (%v, %+v, %s): safe to log
+// or print at start.
+func (c Config) String() string { return c.view().String() }
+
+// GoString shows c with every password redacted (%#v).
+func (c Config) GoString() string { return c.view().GoString() }
+
+// MarshalLogObject logs c with every password redacted (zap.Object,
+// zap.Any). Log configs this way, never with zap.Reflect, which bypasses
+// it.
+func (c Config) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	return c.view().MarshalLogObject(enc)
 }

@@ -184,7 +184,11 @@ func TestValidate(t *testing.T) {
 	wantProblems(t, fxmodule.Config{Backend: fxmodule.BackendStandalone, SentinelEnabled: true, RedisCache: "redis://h"}.Validate(),
 		"is standalone but redis_cache_sentinel_enabled")
 
-	for _, u := range []string{"http://h", "redis://:" + secret + "@h:port", "redis://:" + secret + "%zz@h"} {
+	// A raw '%' in a password is legitimate (connection.ParseURL).
+	if err := (fxmodule.Config{RedisCache: "redis://:" + secret + "%zz@h"}).Validate(); err != nil {
+		t.Errorf("a password with a raw %%: %v", err)
+	}
+	for _, u := range []string{"http://h", "redis://:" + secret + "@h:port", "redis://:" + secret + "@h/x/y", "redis://:" + secret + "@h?bogus=1"} {
 		err := fxmodule.Config{RedisCache: u}.Validate()
 		wantProblems(t, err, "redis_cache (REDIS_CACHE)")
 		if strings.Contains(err.Error(), secret) {

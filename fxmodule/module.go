@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rediscache/rediscache/adapters/memory"
+	"github.com/rediscache/rediscache/adapters/redislog"
 	"github.com/rediscache/rediscache/app"
 	"github.com/rediscache/rediscache/app/clientcache"
 	"github.com/rediscache/rediscache/domain"
@@ -33,8 +34,11 @@ const ModuleName = "rediscache"
 // The store is pinged on start (a failure is logged, not fatal: a cache
 // outage must not stop the host; a bad Config fails at once) and closed on
 // stop. The logger is the host's *zap.Logger when it provides one, a no-op
-// otherwise. To put the ClientCache in front of the Cache, add ClientCache
-// beside Module.
+// otherwise. When the host provides one, the lines go-redis logs on its own
+// (a failed dial at Warn, the master a Sentinel client selected at Info,
+// ...) go through it too, from start to stop (redislog.Route, named
+// "rediscache.go-redis"); KeepRedisLogger turns that off. To put the
+// ClientCache in front of the Cache, add ClientCache beside Module.
 var Module = fx.Module(ModuleName,
 	fx.Provide(
 		newBackend,
@@ -63,6 +67,19 @@ var UseMemory = fx.Decorate(func(cfg Config) Config {
 	return cfg
 })
 
+// KeepRedisLogger stops Module from routing go-redis' own log lines
+// through the host's logger: for a host that sets go-redis' process-wide
+// logger itself (redis.SetLogger). Place it at the root of fx.New.
+var KeepRedisLogger = fx.Supply(RedisLogging{Keep: true})
+
+// RedisLogging says what Module does with the lines go-redis logs on its
+// own. The zero value, the default, routes them through the host's
+// *zap.Logger when it provides one.
+type RedisLogging struct {
+	// Keep leaves go-redis' logger alone.
+	Keep bool
+}
+
 // Params are the dependencies of the module's constructors.
 type Params struct {
 	fx.In
@@ -70,6 +87,8 @@ type Params struct {
 	Lifecycle fx.Lifecycle
 	Config    Config
 	Logger    *zap.Logger `optional:"true"`
+	// RedisLogging is KeepRedisLogger's, when the host supplies it.
+	RedisLogging RedisLogging `optional:"true"`
 }
 
 func logger(l *zap.Logger) *zap.Logger {
@@ -85,6 +104,21 @@ func newBackend(p Params) (*Backend, error) {
 		return nil, fmt.Errorf("rediscache: %w", err)
 	}
 	log := logger(p.Logger).Named(ModuleName)
+	if p.Logger != nil && !p.RedisLogging.Keep && b.Name != BackendMemory {
+		// Before the ping hook, so the dials of the first ping are
+		// routed; restored after the store is closed.
+		restore := func() {}
+		p.Lifecycle.Append(fx.Hook{
+			OnStart: func(context.Context) error {
+				restore = redislog.Route(log)
+				return nil
+			},
+			OnStop: func(context.Context) error {
+				restore()
+				return nil
+			},
+		})
+	}
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			if err := b.Pinger.Ping(ctx); err != nil {

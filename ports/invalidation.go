@@ -69,3 +69,18 @@ type Broadcast interface {
 	// ctx is done, the store is closed or the connection is lost.
 	Subscribe(ctx context.Context, channel string) (<-chan []byte, error)
 }
+
+// Backlog is implemented by stores whose invalidations and replies are read
+// by goroutines of their own. Go runs a goroutine that the network woke
+// only when a CPU has nothing else to run, or after up to 10 ms: a process
+// whose goroutines keep every CPU busy without ever blocking (a cache
+// serving local hits under load) delays those readers, and so the
+// invalidations. A cache that calls Backlog now and then can notice I/O
+// waiting and step aside until it is processed.
+type Backlog interface {
+	// Backlog returns nil when no invalidation or reply the store
+	// received waits to be processed, and otherwise a channel that is
+	// closed as soon as the store has processed some of it. It never
+	// blocks: a few non-blocking system calls.
+	Backlog() <-chan struct{}
+}

@@ -76,11 +76,16 @@ type Options struct {
 	// with an error matching context.DeadlineExceeded, even when the server
 	// is paused or slow (go-redis' ContextTimeoutEnabled).
 	DisableContextTimeout bool
-	// ConnMaxLifetime closes a connection after this age. Default 0: no
-	// limit.
+	// ClientName names every connection (CLIENT SETNAME), so that CLIENT
+	// LIST on the server tells the host's connections apart. Default: none.
+	ClientName string
+	// ConnMaxLifetime closes a connection of the host's pool after this age.
+	// Default 0: no limit. The tracked connections are not rotated: closing
+	// one costs every value fetched on it.
 	ConnMaxLifetime time.Duration
 	// ConnMaxIdleTime closes a connection of the host's pool idle for this
-	// long. Default 0: go-redis' default, 30 minutes.
+	// long. Default 0: go-redis' default, 30 minutes. It does not apply to
+	// the tracked connections either.
 	ConnMaxIdleTime time.Duration
 }
 
@@ -150,6 +155,7 @@ func (o Options) Or(fallback Options) Options {
 	o.MaxRetries = or(o.MaxRetries, fallback.MaxRetries)
 	o.Protocol = or(o.Protocol, fallback.Protocol)
 	o.DisableContextTimeout = o.DisableContextTimeout || fallback.DisableContextTimeout
+	o.ClientName = or(o.ClientName, fallback.ClientName)
 	o.ConnMaxLifetime = or(o.ConnMaxLifetime, fallback.ConnMaxLifetime)
 	o.ConnMaxIdleTime = or(o.ConnMaxIdleTime, fallback.ConnMaxIdleTime)
 	return o
@@ -168,6 +174,7 @@ func FromRedis(ro *redis.Options) Options {
 		PoolSize:        ro.PoolSize,
 		MaxRetries:      ro.MaxRetries,
 		Protocol:        ro.Protocol,
+		ClientName:      ro.ClientName,
 		ConnMaxLifetime: ro.ConnMaxLifetime,
 		ConnMaxIdleTime: ro.ConnMaxIdleTime,
 	}
@@ -191,6 +198,7 @@ func (o Options) Universal() *redis.UniversalOptions {
 		PoolSize:              o.PoolSize,
 		MaxRetries:            o.MaxRetries,
 		Protocol:              o.Protocol,
+		ClientName:            o.ClientName,
 		ConnMaxLifetime:       o.ConnMaxLifetime,
 		ConnMaxIdleTime:       o.ConnMaxIdleTime,
 		DialerRetries:         1,

@@ -19,8 +19,8 @@
 //
 // A DB is guarded by one mutex, so every command is atomic, as in
 // single-threaded Redis. Values are copied on the way in and out: callers
-// never alias stored bytes. Scan snapshots the matching keys and calls its
-// callback without the lock.
+// never alias stored bytes. Scan walks the keyspace in steps, taking the
+// lock for each, and calls its callback without the lock.
 //
 // # Expiry
 //

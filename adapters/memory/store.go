@@ -77,6 +77,7 @@ type DB struct {
 	log  *zap.Logger
 
 	keys    map[string]*entry
+	keysGen uint64 // incremented whenever keys is replaced by a new map
 	expires expiryHeap
 
 	timer    *time.Timer
@@ -245,6 +246,7 @@ func (db *DB) closeLocked() {
 	db.closed = true
 	db.stopTimerLocked()
 	db.keys = make(map[string]*entry)
+	db.keysGen++
 	db.expires = nil
 	db.expired = nil
 	db.log.Debug("db closed")
@@ -272,6 +274,7 @@ func (s *Store) FlushAll(ctx context.Context) error {
 	defer t.end()
 	db := s.db
 	db.keys = make(map[string]*entry)
+	db.keysGen++
 	db.expires = nil
 	db.expired = nil // the flush reports them
 	db.stopTimerLocked()

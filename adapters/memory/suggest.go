@@ -65,8 +65,9 @@ func (s *Store) SugAdd(ctx context.Context, key string, suggestions ...domain.Su
 // SugGet returns the suggestions of the dictionary under key that match
 // prefix, best ranking score first, as FT.SUGGET does (see sugdict.go):
 // case-insensitive prefix match (within Levenshtein distance 1 with
-// opts.Fuzzy), at most opts.Max results (domain.DefaultSugMax when Max is
-// outside 1..domain.MaxSugMax). Score is the module's ranking score, set
+// opts.Fuzzy), at most opts.Limit() results (10 for a zero Max, as
+// Frappe's sugget asks; 5 for a Max outside 1..10, as the module gives).
+// Score is the module's ranking score, set
 // only with opts.WithScores; Payload is a copy, set only with
 // opts.WithPayloads. A missing key gives no suggestions and no error; on an
 // existing key a prefix of 200 bytes or 100 runes or more fails with
@@ -80,7 +81,7 @@ func (s *Store) SugGet(ctx context.Context, key, prefix string, opts domain.SugG
 		if d == nil {
 			return nil, false, nil
 		}
-		matches, err := d.get(prefix, opts.Fuzzy, opts.Max)
+		matches, err := d.get(prefix, opts.Fuzzy, opts.Limit())
 		if err != nil {
 			return nil, false, fmt.Errorf("%s %q: %w: %w", op, key, domain.ErrInvalidArgument, err)
 		}

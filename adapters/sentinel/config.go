@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/domain"
@@ -40,7 +41,9 @@ type Config struct {
 	DB int
 	// Connection holds the credentials of the master (Frappe's
 	// redis_cache_master_username and redis_cache_master_password), TLS
-	// (towards the sentinels and the master alike), timeouts and pool
+	// (towards the sentinels and the master alike: go-redis has one TLS
+	// configuration for both, so TLS data nodes need sentinels that speak
+	// TLS, on the addresses given in SentinelAddrs), timeouts and pool
 	// settings, shared with the other Redis adapters. Default: the zero
 	// connection.Options.
 	Connection connection.Options
@@ -126,4 +129,30 @@ func NormalizeAddr(addr string) (string, error) {
 		return "", fmt.Errorf("%q: port %q is not a number in 1-65535", addr, port)
 	}
 	return net.JoinHostPort(host, strconv.Itoa(n)), nil
+}
+
+// view is the printable form of c: the sentinel and master passwords
+// redacted.
+func (c Config) view() connection.View {
+	return connection.View{Type: "sentinel.Config", Fields: []connection.Field{
+		{Name: "MasterName", Value: c.MasterName},
+		{Name: "SentinelAddrs", Value: c.SentinelAddrs},
+		{Name: "SentinelUsername", Value: c.SentinelUsername},
+		{Name: "SentinelPassword", Value: connection.Secret(c.SentinelPassword)},
+		{Name: "DB", Value: c.DB},
+		{Name: "Connection", Value: c.Connection.View()},
+	}}
+}
+
+// String shows c with SentinelPassword and Connection.Password redacted
+// (%v, %+v, %s).
+func (c Config) String() string { return c.view().String() }
+
+// GoString is String in Go-like syntax (%#v).
+func (c Config) GoString() string { return c.view().GoString() }
+
+// MarshalLogObject logs c as zap.Object or zap.Any do, the sentinel and
+// master passwords redacted. (zap.Reflect would bypass it.)
+func (c Config) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	return c.view().MarshalLogObject(enc)
 }

@@ -51,3 +51,5 @@
 // connections to the old master close, every value they covered is dropped
 // and tracking is re-established on the new master.
 package sentinel
+
+//go:generate go run ../internal/forward

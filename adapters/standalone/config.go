@@ -3,10 +3,10 @@ package standalone
 import (
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/domain"
@@ -30,7 +30,10 @@ type Config struct {
 	//	unix://[[username]:password@]/path/to.sock[?db=n&option=value...]
 	//
 	// Query options such as dial_timeout, read_timeout, pool_size and
-	// protocol are honoured. Default: empty (use Addr).
+	// protocol are honoured. The password may be percent-encoded or
+	// written as it is, with / # ? @ : % & = + spaces or Unicode (see
+	// connection.ParseURL); it never shows in errors, logs or String.
+	// Default: empty (use Addr).
 	URL string
 	// Addr is "host:port", or the path of a Unix socket (starting with
 	// "/"). It overrides the URL's address. Default: DefaultAddr when URL
@@ -64,9 +67,9 @@ func (c Config) options() (*redis.Options, error) {
 
 	opts := &redis.Options{}
 	if c.URL != "" {
-		parsed, err := redis.ParseURL(c.URL)
+		parsed, err := connection.ParseURL(c.URL)
 		if err != nil {
-			add("URL: %s", urlProblem(err))
+			add("URL: %v", err)
 		} else {
 			opts = parsed
 		}
@@ -98,32 +101,35 @@ func (c Config) options() (*redis.Options, error) {
 	return opts, nil
 }
 
-// urlProblem describes why a URL did not parse without quoting it: the URL
-// may hold a password. go-redis' own messages name the scheme, the path or
-// the option, never the user information; net/url's quote the whole URL, so
-// only their inner error is kept, and a bad escape, which may lie in the
-// password, is not quoted at all.
-func urlProblem(err error) string {
-	var uerr *url.Error
-	if !errors.As(err, &uerr) {
-		return err.Error()
-	}
-	var esc url.EscapeError
-	if errors.As(uerr.Err, &esc) {
-		return "invalid percent-encoding"
-	}
-	msg := uerr.Err.Error()
-	if strings.Contains(msg, "@") {
-		// Paranoia: never echo anything that may hold user information.
-		return "malformed URL"
-	}
-	return msg
-}
-
 // endpoint names the server in messages, without credentials.
 func endpoint(opts *redis.Options) string {
 	if opts.Network == "unix" || strings.HasPrefix(opts.Addr, "/") {
 		return "unix:" + opts.Addr
 	}
 	return opts.Addr
+}
+
+// view is the printable form of c: the URL's password and the connection
+// password redacted.
+func (c Config) view() connection.View {
+	return connection.View{Type: "standalone.Config", Fields: []connection.Field{
+		{Name: "URL", Value: connection.RedactURL(c.URL)},
+		{Name: "Addr", Value: c.Addr},
+		{Name: "DB", Value: c.DB},
+		{Name: "Connection", Value: c.Connection.View()},
+	}}
+}
+
+// String shows c with the URL's password and Connection.Password
+// redacted (%v, %+v, %s).
+func (c Config) String() string { return c.view().String() }
+
+// GoString is String in Go-like syntax (%#v): a config printed in a test
+// failure or a panic shows no password either.
+func (c Config) GoString() string { return c.view().GoString() }
+
+// MarshalLogObject logs c as zap.Object or zap.Any do, without the
+// server's password. Log configs this way: zap.Reflect bypasses it.
+func (c Config) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	return c.view().MarshalLogObject(enc)
 }

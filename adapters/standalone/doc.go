@@ -46,3 +46,5 @@
 // write made through the Store is reported to the caches before the call
 // returns, whichever goroutine or port made it.
 package standalone
+
+//go:generate go run ../internal/forward

@@ -17,31 +17,22 @@ var (
 	_ ports.Broadcast = (*Store)(nil)
 )
 
-// Store is a store on one redis-server. Its methods are those of the
-// embedded redisstore.Store, which go doc does not list here:
-//
-//   - [ports.KeyValue]: Get, Set, Del, Exists, Expire, TTL, Scan;
-//   - [ports.Hash]: HSet, HGet, HExists, HGetAll, HKeys, HDel, HDelBatch;
-//   - [ports.Set]: SAdd, SRem, SIsMember, SPop, SRandMember, SMembers;
-//   - [ports.List]: LPush, RPush, LPop, RPop, LLen, LRange, LTrim;
-//   - [ports.Suggest]: SugAdd, SugGet, SugDel, SugLen;
-//   - [ports.Pinger]: Ping(ctx) error, whose error names the address;
-//   - [ports.Tracker]: Track, Fetch, Tracking (client tracking for the
-//     ClientCache), and TrackingID() int64, the CLIENT ID of the
-//     invalidation connection (0 while tracking is not live);
-//   - [ports.Broadcast]: Publish, Subscribe;
-//   - Close() error ends tracking and subscriptions and closes the
-//     connections. It is idempotent; calls made after it fail with an
-//     error matching domain.ErrClosed;
-//   - Client() redis.UniversalClient returns the underlying go-redis
-//     client (a *redis.Client), for features beyond the ports and for
-//     tests.
+// Store is a store on one redis-server. It implements the data ports
+// ([ports.KeyValue], [ports.Hash], [ports.Set], [ports.List],
+// [ports.Suggest]), [ports.Pinger] (Ping's error names the address),
+// [ports.Tracker] (client tracking for the ClientCache: Track, Fetch,
+// Tracking, and TrackingID, the CLIENT ID of the invalidation connection,
+// 0 while tracking is not live) and [ports.Broadcast] (Publish,
+// Subscribe). Close ends tracking and subscriptions and closes the
+// connections; it is idempotent, and calls made after it fail with an
+// error matching domain.ErrClosed. Client returns the underlying go-redis
+// client (a *redis.Client), for features beyond the ports and for tests.
 //
 // The port interfaces document the behaviour; every error matches one of
 // the domain errors (or context.Canceled / context.DeadlineExceeded). A
 // Store is safe for concurrent use.
 type Store struct {
-	*redisstore.Store
+	rs *redisstore.Store
 }
 
 // Option configures New.
@@ -98,10 +89,10 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 		zap.Int("protocol", ropts.Protocol),
 		zap.Bool("tls", ropts.TLSConfig != nil))
 	conn := cfg.Connection.WithDefaults()
-	return &Store{redisstore.NewTracked(factory,
+	return &Store{rs: redisstore.NewTracked(factory,
 		redisstore.WithLogger(o.logger),
 		redisstore.WithEndpoint(ep),
-		redisstore.WithTrackingPool(conn.TrackingPoolSize, ropts.ConnMaxLifetime),
+		redisstore.WithTrackingPool(conn.TrackingPoolSize),
 	)}, nil
 }
 

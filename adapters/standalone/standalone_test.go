@@ -298,7 +298,7 @@ func TestConfigValidate(t *testing.T) {
 	}
 	const secret = "hunter2%zz"
 	bad := standalone.Config{
-		URL:        "redis://user:" + secret + "@host:6379",
+		URL:        "redis://user:" + secret + "@host:6379/notadb",
 		DB:         -1,
 		Connection: connection.Options{Password: "pw-" + secret, DialTimeout: -1, ReadTimeout: -1, WriteTimeout: -1, PoolSize: -1, MaxRetries: -2, Protocol: 4},
 	}

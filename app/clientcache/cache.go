@@ -21,6 +21,7 @@ import (
 type ClientCache struct {
 	store   ports.TrackedStore
 	bc      ports.Broadcast // nil when the store carries no broadcasts
+	backlog ports.Backlog   // nil when the store reports none (backlog.go)
 	cfg     Config
 	opts    options
 	log     *zap.Logger
@@ -34,6 +35,10 @@ type ClientCache struct {
 	customClock bool
 	tick        time.Duration
 	coarse      atomic.Int64 // an upper bound of now() until the next tick
+
+	// Stepping aside for the store's I/O (backlog.go).
+	lastBacklog atomic.Int64                    // when the store was last asked
+	yielding    atomic.Pointer[<-chan struct{}] // a backlog readers wait on
 
 	sitesMu sync.Mutex
 	sites   map[string]*Site
@@ -87,6 +92,7 @@ func New(store ports.TrackedStore, cfg Config, opts ...Option) (*ClientCache, er
 		sites:       make(map[string]*Site),
 	}
 	c.bc, _ = store.(ports.Broadcast)
+	c.backlog, _ = store.(ports.Backlog)
 	c.local = newLocal(cfg.MaxEntries, cfg.MaxBytes, &c.st, c.accept)
 	c.advanceClock()
 	return c, nil
@@ -140,7 +146,10 @@ var errCachedMiss = fmt.Errorf("rediscache: clientcache: %w", domain.ErrNotFound
 // answer a read with a generator (gen: K4), and is then not counted, since
 // the read goes on to count its miss.
 func (c *ClientCache) lookupHit(key []byte, gen bool) (e *entry, ok bool) {
-	e = c.local.lookup(key)
+	if y := c.yielding.Load(); y != nil {
+		c.yield(y)
+	}
+	e, shard := c.local.lookup(key)
 	if e == nil || e.token != 0 || (gen && e.missing) {
 		return nil, false
 	}
@@ -154,7 +163,9 @@ func (c *ClientCache) lookupHit(key []byte, gen bool) (e *entry, ok bool) {
 	if !e.ref.Load() {
 		e.ref.Store(true)
 	}
-	c.st.hit(uint64(len(key))^uint64(e.size), e.missing)
+	if n := c.st.hit(shard, e.missing); n&backlogEvery == 0 && c.backlog != nil {
+		c.checkBacklog()
+	}
 	return e, true
 }
 
@@ -183,7 +194,7 @@ func (c *ClientCache) read(ctx context.Context, k string, dec decoder, gen gener
 		switch {
 		case hit != nil:
 			if !counted {
-				c.st.hit(uint64(len(k))^uint64(hit.size), hit.missing)
+				c.st.hit(uint64(len(k)), hit.missing)
 			}
 			if hit.missing {
 				return nil, nil, errCachedMiss

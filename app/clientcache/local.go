@@ -93,14 +93,15 @@ func (l *local) shardOfString(key string) *shard {
 	return &l.shards[maphash.String(l.seed, key)&(shardCount-1)]
 }
 
-// lookup returns the entry (or placeholder) for key, if any. It never
-// allocates.
-func (l *local) lookup(key []byte) *entry {
-	sh := l.shardOf(key)
+// lookup returns the entry (or placeholder) for key, if any, and the index
+// of its shard. It never allocates.
+func (l *local) lookup(key []byte) (*entry, uint64) {
+	i := maphash.Bytes(l.seed, key) & (shardCount - 1)
+	sh := &l.shards[i]
 	sh.mu.RLock()
 	e := sh.m[string(key)]
 	sh.mu.RUnlock()
-	return e
+	return e, i
 }
 
 // reserve returns, under the shard lock, either the live entry for key

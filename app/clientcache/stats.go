@@ -28,11 +28,13 @@ type paddedCounter struct {
 	_ [56]byte
 }
 
-func (c *counters) hit(stripe uint64, missing bool) {
-	c.hits[stripe&(shardCount-1)].Add(1)
+// hit counts a hit on stripe and returns that stripe's count.
+func (c *counters) hit(stripe uint64, missing bool) uint64 {
+	n := c.hits[stripe&(shardCount-1)].Add(1)
 	if missing {
 		c.negHits.Add(1)
 	}
+	return n
 }
 
 func (c *counters) expired(e *entry) {

@@ -347,9 +347,9 @@ func describeSuggestions(newBackend Factory, f Features) {
 				sugOf("w6", 6/math.Sqrt(2)), sugOf("w5", 5/math.Sqrt(2)), sugOf("w4", 4/math.Sqrt(2)),
 				sugOf("w3", 3/math.Sqrt(2)), sugOf("w2", 2/math.Sqrt(2)), sugOf("w1", 1/math.Sqrt(2)),
 			}
-			it("0 means the default, 5", func(ctx ginkgo.SpecContext) {
+			it("0 means Frappe's default, 10", func(ctx ginkgo.SpecContext) {
 				got, err := s.SugGet(ctx, key, "w", sugScored(0))
-				expectSugs(got, err, ranked[:domain.DefaultSugMax]...)
+				expectSugs(got, err, ranked[:10]...)
 			})
 			it("1 gives the best one", func(ctx ginkgo.SpecContext) {
 				got, err := s.SugGet(ctx, key, "w", sugScored(1))
@@ -359,10 +359,10 @@ func describeSuggestions(newBackend Factory, f Features) {
 				got, err := s.SugGet(ctx, key, "w", sugScored(domain.MaxSugMax))
 				expectSugs(got, err, ranked[:10]...)
 			})
-			it("outside 1..10 gives the default, 5", func(ctx ginkgo.SpecContext) {
+			it("outside 1..10 gives the module's default, 5", func(ctx ginkgo.SpecContext) {
 				for _, max := range []int{-1, 11, 100} {
 					got, err := s.SugGet(ctx, key, "w", sugScored(max))
-					expectSugs(got, err, ranked[:domain.DefaultSugMax]...)
+					expectSugs(got, err, ranked[:5]...)
 				}
 			})
 			it("more than the dictionary holds gives all matches", func(ctx ginkgo.SpecContext) {

@@ -210,13 +210,20 @@ func (s *Store) beginKeys(ctx context.Context, op string, keys []string) error {
 // fail translates the error of a round trip. When ctx ended during the
 // call and the error is not a server reply, the context error wins, so a
 // cancelled call always matches context.Canceled (or DeadlineExceeded)
-// even if go-redis reports it as a network error.
+// even if go-redis reports it as a network error. Conversely, a deadline
+// that is not the caller's (go-redis bounds each dial by DialTimeout with a
+// context of its own) is the server's failure to answer in time:
+// domain.ErrUnavailable, not context.DeadlineExceeded.
 func (s *Store) fail(ctx context.Context, op, key string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil && !isReply(err) && !errors.Is(err, ctxErr) {
+	ctxErr := ctx.Err()
+	if ctxErr != nil && !isReply(err) && !errors.Is(err, ctxErr) {
 		return fmt.Errorf("%s: %w (%v)", prefix(op, key), ctxErr, err)
+	}
+	if ctxErr == nil && errors.Is(err, context.DeadlineExceeded) && tlsHint(err) == "" {
+		return fmt.Errorf("%s: %w: no answer in time (DialTimeout, ReadTimeout): %v", prefix(op, key), domain.ErrUnavailable, err)
 	}
 	return translate(op, key, err)
 }

@@ -57,6 +57,7 @@ import (
 var (
 	_ ports.Tracker   = (*Store)(nil)
 	_ ports.Broadcast = (*Store)(nil)
+	_ ports.Backlog   = (*Store)(nil)
 )
 
 // InvalidateChannel is the Pub/Sub channel on which Redis delivers the
@@ -106,7 +107,6 @@ type trackingOptions struct {
 	healthInterval time.Duration
 	pingTimeout    time.Duration
 	poolSize       int
-	lifetime       time.Duration
 }
 
 func defaultTrackingOptions() trackingOptions {
@@ -132,17 +132,15 @@ func WithHealthCheck(interval, timeout time.Duration) Option {
 	})
 }
 
-// WithTrackingPool sets the number of tracked connections and their
-// maximum lifetime (0: none), as connection.Options' TrackingPoolSize and
-// ConnMaxLifetime (NewTracked only). A size <= 0 keeps
-// DefaultTrackingPoolSize.
-func WithTrackingPool(size int, lifetime time.Duration) Option {
+// WithTrackingPool sets the number of tracked connections, as
+// connection.Options' TrackingPoolSize (NewTracked only). A size <= 0 keeps
+// DefaultTrackingPoolSize. Tracked connections live until they fail: the
+// host's ConnMaxLifetime and ConnMaxIdleTime apply to its own pool only,
+// since closing a tracked connection costs every value fetched on it.
+func WithTrackingPool(size int) Option {
 	return optionFunc(func(o *options) {
 		if size > 0 {
 			o.tracking.poolSize = size
-		}
-		if lifetime > 0 {
-			o.tracking.lifetime = lifetime
 		}
 	})
 }
@@ -165,6 +163,7 @@ func NewTracked(newClient ClientFactory, opts ...Option) *Store {
 	s := newStore(c, o)
 	s.factory = newClient
 	s.tr = &tracker{s: s, opts: o.tracking, changed: make(chan struct{})}
+	s.tr.progressed()
 	return s
 }
 
@@ -239,12 +238,33 @@ func (s *Store) TrackingID() int64 {
 	return 0
 }
 
+// Backlog returns, when the listener or a tracked connection in use has
+// bytes waiting on its socket that its goroutine has not read yet, a channel
+// closed once some I/O of the tracking has been processed; nil otherwise
+// (see ports.Backlog).
+func (s *Store) Backlog() <-chan struct{} {
+	if s.tr == nil {
+		return nil
+	}
+	// Loaded before looking: progress made meanwhile closes it.
+	ch := *s.tr.progress.Load()
+	sess := s.tr.sess.Load()
+	if sess == nil || !sess.backlogged() {
+		return nil
+	}
+	return ch
+}
+
 // tracker keeps a session open while sinks are registered.
 type tracker struct {
 	s    *Store
 	opts trackingOptions
 
 	sess atomic.Pointer[session] // the live session, if any
+
+	// progress is closed, and replaced, whenever the tracking processed
+	// some I/O: a message of the listener, a fetch's reply.
+	progress atomic.Pointer[chan struct{}]
 
 	mu       sync.Mutex
 	closed   bool
@@ -254,6 +274,14 @@ type tracker struct {
 	attempts uint64
 	lastErr  error
 	wg       sync.WaitGroup // loops
+}
+
+// progressed wakes whoever waits on the progress channel (Backlog).
+func (tr *tracker) progressed() {
+	ch := make(chan struct{})
+	if old := tr.progress.Swap(&ch); old != nil {
+		close(*old)
+	}
 }
 
 // start makes sure the loop runs and returns the number of attempts made
@@ -434,6 +462,8 @@ func (sess *session) serve(ctx context.Context) (string, error) {
 	stop := context.AfterFunc(ctx, func() { sess.l.stop("stopped", nil) })
 	defer stop()
 	sinks := &sess.tr.s.sinks
+	defer sess.tr.progressed()
+	sess.l.received = sess.tr.progressed
 	return sess.l.loop(func(m *redis.Message) {
 		sess.pool.check()
 		keys := m.PayloadSlice
@@ -447,6 +477,17 @@ func (sess *session) serve(ctx context.Context) (string, error) {
 		sess.pool.check()
 		sinks.Drop(sess.lease, domain.ReasonFlushAll)
 	}, sess.pool.check)
+}
+
+// backlogged reports whether the listener, or a tracked connection whose
+// fetch is in flight, has bytes on its socket that were not read yet.
+func (sess *session) backlogged() bool {
+	if c := sess.l.conn(); c != nil {
+		if _, pending := peek(c); pending {
+			return true
+		}
+	}
+	return sess.pool.backlogged()
 }
 
 // end revokes the session's lease, tells the sinks, and closes its
@@ -479,6 +520,7 @@ func (sess *session) fetch(ctx context.Context, key string) (domain.Fetched, err
 		return domain.Fetched{}, err
 	}
 	f, err := tc.fetch(ctx, key)
+	sess.tr.progressed()
 	if err != nil && !isReply(err) {
 		// The connection may hold a reply nobody will read, or be gone.
 		sess.pool.fail(tc, domain.ReasonConnLost)
@@ -497,7 +539,6 @@ type trackedConn struct {
 	client *redis.Client
 	dial   *dialOnce
 	lease  *domain.Lease
-	born   time.Time
 	busy   atomic.Bool // checked out
 	dead   atomic.Bool // failed: its lease is revoked
 }
@@ -591,9 +632,7 @@ func (p *connPool) get(ctx context.Context) (*trackedConn, error) {
 			}
 			return tc, nil
 		}
-		if lt := p.sess.tr.opts.lifetime; lt > 0 && time.Since(tc.born) >= lt {
-			p.fail(tc, domain.ReasonConnLost)
-		} else if closed, pending := tc.peek(); closed || pending {
+		if closed, pending := tc.peek(); closed || pending {
 			// An idle connection has nothing to say: data is a
 			// server's goodbye (or garbage), end of file its close.
 			p.fail(tc, domain.ReasonConnLost)
@@ -613,7 +652,7 @@ func (p *connPool) open(ctx context.Context) (*trackedConn, error) {
 	d := &dialOnce{}
 	client := p.sess.tr.s.factory(p.sess.track, 1)
 	client.AddHook(d)
-	tc := &trackedConn{client: client, dial: d, lease: domain.NewLease(p.sess.lease), born: time.Now()}
+	tc := &trackedConn{client: client, dial: d, lease: domain.NewLease(p.sess.lease)}
 	tc.busy.Store(true)
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
@@ -676,6 +715,21 @@ func (p *connPool) check() {
 			p.fail(tc, domain.ReasonConnLost)
 		}
 	}
+}
+
+// backlogged reports whether a connection in use has a reply waiting on its
+// socket that its fetch has not read yet. It never blocks.
+func (p *connPool) backlogged() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for tc := range p.all {
+		if tc.busy.Load() && !tc.dead.Load() {
+			if _, pending := tc.peek(); pending {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // close ends the pool: idle connections are closed now, busy ones when

@@ -30,12 +30,17 @@ var errRedial = fmt.Errorf("rediscache: %w: tracking and listener connections ar
 // one goroutine (loop), which never reconnects: a failure ends it.
 type listener struct {
 	client  *redis.Client
+	dial    *dialOnce // the client's one connection
 	ps      *redis.PubSub
 	channel string
 	id      int64 // CLIENT ID of the connection, when asked for
 	opts    trackingOptions
 
 	conns atomic.Int32 // connections initialised by the client
+
+	// received, when set before loop, is called after each reply has
+	// been handled (a message, a pong, a flush, an error).
+	received func()
 
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -74,7 +79,8 @@ func openListener(ctx context.Context, factory ClientFactory, wantID bool, opts 
 		l.close()
 		return nil, err
 	}
-	l.client.AddHook(&dialOnce{})
+	l.dial = &dialOnce{}
+	l.client.AddHook(l.dial)
 
 	l.ps = l.client.Subscribe(ctx) // no channel: Subscribe below reports errors
 	if err := l.ps.Subscribe(ctx, channel); err != nil {
@@ -101,6 +107,17 @@ func openListener(ctx context.Context, factory ClientFactory, wantID bool, opts 
 		}
 	}
 	return l, nil
+}
+
+// conn returns the listener's connection, once dialled.
+func (l *listener) conn() net.Conn {
+	if l.dial == nil {
+		return nil
+	}
+	if p := l.dial.conn.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // stop ends the loop: the first call records why and closes the PubSub,
@@ -154,8 +171,13 @@ func (l *listener) close() {
 func (l *listener) loop(onMessage func(*redis.Message), onNull, onTick func()) (string, error) {
 	ctx := context.Background() // stop, not a context, ends the reads
 	pinged := false
+	progress := false
 	lastTick := time.Now()
 	for {
+		if progress {
+			l.received()
+			progress = false
+		}
 		if onTick != nil && time.Since(lastTick) >= l.opts.healthInterval {
 			onTick()
 			lastTick = time.Now()
@@ -165,6 +187,11 @@ func (l *listener) loop(onMessage func(*redis.Message), onNull, onTick func()) (
 			timeout = l.opts.pingTimeout
 		}
 		msg, err := l.ps.ReceiveTimeout(ctx, timeout)
+		if l.received != nil && (err == nil || !isTimeout(err)) {
+			// Signalled once this reply is handled: at the top of the
+			// next turn (or when the loop returns: serve's defer).
+			progress = true
+		}
 		if reason, cause, stopped := l.why(); stopped {
 			return reason, cause
 		}

@@ -222,7 +222,7 @@ func info(t *testing.T, srv *redistest.Server, field string) string {
 }
 
 func TestTrackSessionSharedBySinks(t *testing.T) {
-	s, srv := newTracked(t, nil, redisstore.WithTrackingPool(2, 0))
+	s, srv := newTracked(t, nil, redisstore.WithTrackingPool(2))
 	peer := newPeer(t, srv)
 	ctx := context.Background()
 	r1, untrack1 := track(t, s)
@@ -326,7 +326,7 @@ func TestTrackListenerKilled(t *testing.T) {
 }
 
 func TestTrackTrackedConnectionKilled(t *testing.T) {
-	s, srv := newTracked(t, nil, redisstore.WithTrackingPool(1, 0))
+	s, srv := newTracked(t, nil, redisstore.WithTrackingPool(1))
 	peer := newPeer(t, srv)
 	ctx := context.Background()
 	r, _ := track(t, s)
@@ -360,7 +360,7 @@ func TestTrackTrackedConnectionKilled(t *testing.T) {
 // TestTrackIdleConnectionKilled: a tracked connection killed while idle is
 // noticed by the periodic check, without any fetch.
 func TestTrackIdleConnectionKilled(t *testing.T) {
-	s, srv := newTracked(t, nil, redisstore.WithTrackingPool(1, 0), redisstore.WithHealthCheck(20*time.Millisecond, time.Second))
+	s, srv := newTracked(t, nil, redisstore.WithTrackingPool(1), redisstore.WithHealthCheck(20*time.Millisecond, time.Second))
 	r, _ := track(t, s)
 	id := s.TrackingID()
 	f := fetch(t, s, "k")
@@ -372,22 +372,6 @@ func TestTrackIdleConnectionKilled(t *testing.T) {
 		}
 	}
 	eventually(t, "the idle connection's loss noticed", func() bool { return r.dropped(f.Lease, domain.ReasonConnLost) })
-}
-
-func TestTrackConnectionLifetime(t *testing.T) {
-	const lifetime = 100 * time.Millisecond
-	s, _ := newTracked(t, nil, redisstore.WithTrackingPool(1, lifetime))
-	r, _ := track(t, s)
-	id := s.TrackingID()
-	f := fetch(t, s, "k")
-	time.Sleep(lifetime) // let the connection age (a duration, not a synchronisation)
-	f2 := fetch(t, s, "k")
-	if f2.Lease == f.Lease || f.Lease.Valid() || !r.dropped(f.Lease, domain.ReasonConnLost) {
-		t.Fatal("an expired tracked connection was not replaced, with only its values dropped")
-	}
-	if s.TrackingID() != id {
-		t.Fatal("rotating a tracked connection ended the session")
-	}
 }
 
 func TestTrackFlushAll(t *testing.T) {
