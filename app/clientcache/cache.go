@@ -276,6 +276,11 @@ func (c *ClientCache) fetch(ctx context.Context, ph *entry, dec decoder, gen gen
 	go func() {
 		defer done()
 		f, err := c.store.Fetch(fctx, ph.key)
+		if err != nil && fctx.Err() != nil {
+			// Stop ended the run, not the reader's ctx: read the
+			// plain way.
+			err = errStopped
+		}
 		if ph.claim.CompareAndSwap(claimWaiting, claimTaken) {
 			replies <- fetchReply{f, err}
 			return
@@ -294,7 +299,8 @@ func (c *ClientCache) fetch(ctx context.Context, ph *entry, dec decoder, gen gen
 	}
 }
 
-// errStopped is the reply of a fetch asked of a stopped cache.
+// errStopped is the reply of a fetch asked of a stopped cache, or ended by
+// Stop: the reader then reads the plain way.
 var errStopped = fmt.Errorf("rediscache: clientcache: stopped: %w", domain.ErrUnavailable)
 
 // detach joins a detached fetch to the current run: it gets the run's ctx
