@@ -50,6 +50,7 @@ type fakeStore struct {
 	sinks     map[*fakeSink]struct{}
 	trackGate *gate
 	fetchGate map[string]*gate // by full key: blocks after the read
+	readGate  map[string]*gate // by full key: blocks before the read, or until ctx ends
 	subErr    error            // every Subscribe fails with it when set
 	subCalled chan struct{}    // receives (without blocking) on every Subscribe
 }
@@ -74,6 +75,18 @@ func (g *gate) pass() {
 	<-g.open
 }
 
+// passCtx is pass for a caller that gives up when ctx ends, as a network
+// read does.
+func (g *gate) passCtx(ctx context.Context) error {
+	g.once.Do(func() { close(g.arrived) })
+	select {
+	case <-g.open:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Release opens the gate; it is idempotent.
 func (g *gate) Release() { g.release.Do(func() { close(g.open) }) }
 
@@ -87,7 +100,7 @@ func newFakeStore(t testing.TB, opts ...memory.Option) (*fakeStore, *memory.Stor
 	root := domain.NewLease(nil)
 	f := &fakeStore{
 		Store: m, root: root, lease: domain.NewLease(root),
-		sinks: map[*fakeSink]struct{}{}, fetchGate: map[string]*gate{},
+		sinks: map[*fakeSink]struct{}{}, fetchGate: map[string]*gate{}, readGate: map[string]*gate{},
 		subCalled: make(chan struct{}, 1024),
 	}
 	t.Cleanup(func() { _ = m.DB().Close() })
@@ -155,7 +168,13 @@ func (f *fakeStore) Fetch(ctx context.Context, key string) (domain.Fetched, erro
 	f.mu.Lock()
 	lease := f.lease
 	g := f.fetchGate[key]
+	rg := f.readGate[key]
 	f.mu.Unlock()
+	if rg != nil {
+		if err := rg.passCtx(ctx); err != nil {
+			return domain.Fetched{}, err
+		}
+	}
 	fetched, err := f.Store.Fetch(ctx, key)
 	if err != nil {
 		return fetched, err
@@ -205,11 +224,23 @@ func (f *fakeStore) GateFetch(key string) *gate {
 	return g
 }
 
+// GateRead makes the Fetches of the full key block before they read,
+// until the returned gate is released or the fetch's ctx ends (then the
+// Fetch fails with ctx's error, as a cancelled network read does).
+func (f *fakeStore) GateRead(key string) *gate {
+	g := newGate()
+	f.mu.Lock()
+	f.readGate[key] = g
+	f.mu.Unlock()
+	return g
+}
+
 // Ungate removes every gate (the gates already passed stay as they are).
 func (f *fakeStore) Ungate() {
 	f.mu.Lock()
 	f.trackGate = nil
 	clear(f.fetchGate)
+	clear(f.readGate)
 	f.mu.Unlock()
 }
 

@@ -284,3 +284,33 @@ func TestStartWithTrackingDown(t *testing.T) {
 	check(t, peer.Set(ctx, "s|k", []byte(`"v2"`), 0))
 	mustGet(t, s, "k", "v2")
 }
+
+// A read whose fetch is in flight when Stop is called is served (read the
+// plain way), not failed: Stop ends the run's ctx, which the detached fetch
+// runs under, but the reader's own ctx is live and must not see
+// context.Canceled.
+//
+// A regression of the rewrite, not of f71d369 (there the fetch ran under
+// the reader's ctx, and Stop did not touch it): the detached fetch's error
+// went to the reader as is.
+func TestAReadInFlightWhenStopIsCalledIsServed(t *testing.T) {
+	ctx := t.Context()
+	f, peer := newFakeStore(t)
+	check(t, peer.Set(ctx, "s|k", []byte(`"v"`), 0))
+	c, s := newCache(t, f, Config{})
+	g := f.GateRead("s|k")
+	type result struct {
+		v   string
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		v, err := GetValue[string](ctx, s, "k")
+		got <- result{v, err}
+	}()
+	<-g.arrived
+	check(t, c.Stop(ctx))
+	if r := <-got; r.err != nil || r.v != "v" {
+		t.Fatalf("a read in flight at Stop: %q, %v; want the value", r.v, r.err)
+	}
+}
