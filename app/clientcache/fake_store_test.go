@@ -216,21 +216,18 @@ func (f *fakeStore) GateTrack() *gate {
 
 // GateFetch makes the Fetches of the full key block, once they have read
 // the value, until the returned gate is released.
-func (f *fakeStore) GateFetch(key string) *gate {
-	g := newGate()
-	f.mu.Lock()
-	f.fetchGate[key] = g
-	f.mu.Unlock()
-	return g
-}
+func (f *fakeStore) GateFetch(key string) *gate { return f.gateIn(f.fetchGate, key) }
 
 // GateRead makes the Fetches of the full key block before they read,
 // until the returned gate is released or the fetch's ctx ends (then the
 // Fetch fails with ctx's error, as a cancelled network read does).
-func (f *fakeStore) GateRead(key string) *gate {
+func (f *fakeStore) GateRead(key string) *gate { return f.gateIn(f.readGate, key) }
+
+// gateIn sets a new gate for key in m, one of the fake's gate maps.
+func (f *fakeStore) gateIn(m map[string]*gate, key string) *gate {
 	g := newGate()
 	f.mu.Lock()
-	f.readGate[key] = g
+	m[key] = g
 	f.mu.Unlock()
 	return g
 }

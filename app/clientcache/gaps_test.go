@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rediscache/rediscache/domain"
 )
 
 // Local entries expire after LocalTTL even when no invalidation comes (the
@@ -152,19 +154,8 @@ func TestAValueFetchedUnderALeaseRevokedBeforePublishIsNotKept(t *testing.T) {
 			f, peer := newFakeStore(t)
 			c, s := newCache(t, f, Config{})
 			check(t, peer.Set(ctx, "s|k", []byte(`"v1"`), 0))
-			g := f.GateFetch("s|k")
-			got := make(chan string, 1)
-			go func() { v, _ := GetValue[string](ctx, s, "k"); got <- v }()
-			<-g.arrived
-			revoked := f.Revoke(tell)
-			f.Ungate()
-			g.Release()
-			if v := <-got; v != "v1" {
-				t.Fatalf("the reader got %q, want what it read", v)
-			}
-			if st := c.Statistics(); st.Used != 0 || st.Raced != 1 {
-				t.Fatalf("after publish: Used %d Raced %d, want 0, 1", st.Used, st.Raced)
-			}
+			var revoked *domain.Lease
+			racedRead(t, f, c, s, "k", "v1", func() { revoked = f.Revoke(tell) })
 			mustGet(t, s, "k", "v1")
 			if n := f.fetches.Load(); n != 2 {
 				t.Fatalf("%d fetches, want 2: the value read under the revoked lease was kept", n)
@@ -191,23 +182,33 @@ func TestAnInvalidationDuringAFetchMakesItsResultNotKept(t *testing.T) {
 	f, peer := newFakeStore(t)
 	c, s := newCache(t, f, Config{})
 	check(t, peer.Set(ctx, "s|k", []byte(`"v1"`), 0))
-	g := f.GateFetch("s|k")
-	got := make(chan string, 1)
-	go func() { v, _ := GetValue[string](ctx, s, "k"); got <- v }()
-	<-g.arrived
-	check(t, peer.Set(ctx, "s|k", []byte(`"v2"`), 0)) // reported before Set returns
-	f.Ungate()
-	g.Release()
-	if v := <-got; v != "v1" {
-		t.Fatalf("the reader got %q, want what it read", v)
-	}
-	if st := c.Statistics(); st.Used != 0 || st.Raced != 1 {
-		t.Fatalf("Used %d Raced %d, want 0, 1", st.Used, st.Raced)
-	}
+	racedRead(t, f, c, s, "k", "v1", func() {
+		check(t, peer.Set(ctx, "s|k", []byte(`"v2"`), 0)) // reported before Set returns
+	})
 	mustGet(t, s, "k", "v2")
 	mustGet(t, s, "k", "v2")
 	if n := f.fetches.Load(); n != 2 {
 		t.Fatalf("%d fetches, want 2", n)
+	}
+}
+
+// racedRead reads key of s (of a cache holding nothing) while event
+// happens: the fetch holds the value it read until event returned. The
+// reader must get that value (want), and it must not be kept (Raced).
+func racedRead(t *testing.T, f *fakeStore, c *ClientCache, s *Site, key, want string, event func()) {
+	t.Helper()
+	g := f.GateFetch(s.Name() + "|" + key)
+	got := make(chan string, 1)
+	go func() { v, _ := GetValue[string](t.Context(), s, key); got <- v }()
+	<-g.arrived
+	event()
+	f.Ungate()
+	g.Release()
+	if v := <-got; v != want {
+		t.Fatalf("the reader got %q, want what it read, %q", v, want)
+	}
+	if st := c.Statistics(); st.Used != 0 || st.Raced != 1 {
+		t.Fatalf("after the raced fetch: Used %d Raced %d, want 0, 1", st.Used, st.Raced)
 	}
 }
 
