@@ -87,10 +87,13 @@ func (c *ClientCache) Stop(ctx context.Context) error {
 	untrack, wg := c.untrack, c.wg
 	c.cancel, c.untrack, c.runCtx, c.wg = nil, nil, nil, nil
 	c.lifeMu.Unlock()
+	// Drop before leaving the tracking: nothing can be published any more
+	// (running is false), and no entry is served once its invalidations
+	// stop arriving.
+	c.st.dropped.Add(uint64(c.local.drop(nil)))
 	if untrack != nil {
 		untrack()
 	}
-	c.st.dropped.Add(uint64(c.local.drop(nil)))
 	done := make(chan struct{})
 	go func() { // ends when the cache's goroutines, all cancelled, have
 		wg.Wait()
