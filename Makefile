@@ -8,9 +8,9 @@ TEST_TIMEOUT ?= 18m
 # before a release: make fuzz-short FUZZTIME=10m
 FUZZTIME ?= 5s
 
-.PHONY: test deps vet unit fuzz-short quickstart bench
+.PHONY: test deps vet tidy unit fuzz-short quickstart bench
 
-test: deps vet unit fuzz-short
+test: deps vet tidy unit fuzz-short
 
 deps:
 	./scripts/install-redis.sh
@@ -18,6 +18,12 @@ deps:
 vet:
 	$(GO) vet ./...
 	cd tests/bench && $(GO) vet ./...
+
+# tidy fails when go.mod or go.sum would change under go mod tidy (a direct
+# dependency marked indirect, a stale checksum), in both modules.
+tidy:
+	$(GO) mod tidy -diff
+	cd tests/bench && $(GO) mod tidy -diff
 
 unit:
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...

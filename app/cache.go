@@ -42,6 +42,8 @@ type Cache struct {
 	site  string
 	codec ports.Codec
 	log   *zap.Logger
+
+	absorbed absorbed
 }
 
 // New returns a Cache for cfg.Site over store.
@@ -143,7 +145,9 @@ func (c *Cache) SetRaw(ctx context.Context, key string, data []byte, opts ...Opt
 // GetRaw returns the encoded value of key, or domain.ErrNotFound. With a
 // request-local cache in ctx, a value or miss seen earlier in the request is
 // served from it, and what the backend returns is remembered (not with
-// Expires).
+// Expires). The request-local cache keeps copies: the caller may modify the
+// returned slice (and the one it gave SetRaw) without changing what later
+// reads of the request return.
 func (c *Cache) GetRaw(ctx context.Context, key string, opts ...Option) ([]byte, error) {
 	o := collect(opts)
 	k, err := domain.MakeKey(c.site, key, o.scope)
@@ -180,9 +184,13 @@ func (c *Cache) getMade(ctx context.Context, k string, o callOptions) ([]byte, e
 // calls gen, stores its result (with the Expires ttl, if any) and returns it.
 //
 // Unlike Frappe (K4), a miss remembered by the request-local cache does not
-// stop gen from running. When the backend is unavailable, gen still runs and
-// its value is returned with a nil error; the failure is logged once, here.
-// An error from gen is returned as is and nothing is stored.
+// stop gen from running. When the backend is unavailable (an error matching
+// domain.ErrUnavailable: unreachable, or refusing the read or the store with
+// domain.ErrRefused, e.g. OOM at maxmemory, NOPERM, READONLY), gen still
+// runs and its value is returned with a nil error, as if there were no
+// cache. Such failures are logged here, once per episode: the first one
+// (Warn), and the next successful store (Info); not per call. An error from
+// gen is returned as is and nothing is stored.
 func (c *Cache) GetOrGenerateRaw(ctx context.Context, key string, gen func(context.Context) ([]byte, error), opts ...Option) ([]byte, error) {
 	if gen == nil {
 		return nil, errNilGenerator
@@ -209,16 +217,17 @@ func (c *Cache) GetOrGenerateRaw(ctx context.Context, key string, gen func(conte
 		return nil, err
 	}
 	if errors.Is(readErr, domain.ErrUnavailable) {
-		c.logUnavailable(key, readErr)
+		c.absorb(key, readErr)
 		return data, nil
 	}
 	if err := c.store.Set(ctx, k, data, o.ttl); err != nil {
 		if !errors.Is(err, domain.ErrUnavailable) {
 			return nil, err
 		}
-		c.logUnavailable(key, err)
+		c.absorb(key, err)
 		return data, nil
 	}
+	c.stored()
 	if !o.expires {
 		requestCacheFrom(ctx).put(k, data, true)
 	} else {

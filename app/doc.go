@@ -28,7 +28,10 @@
 //
 // Every method returns errors matching one of the domain sentinels
 // (errors.Is): domain.ErrNotFound for a missing value, ErrInvalidArgument for
-// bad input, ErrWrongType, ErrUnavailable when the backend is down. The one
-// place where an error is absorbed is GetOrGenerate: when the backend is
-// down, it still returns the generated value (and logs the failure once).
+// bad input, ErrWrongType, ErrUnavailable when the backend is down, and
+// ErrRefused (a kind of ErrUnavailable) when the server answers but refuses
+// the command (OOM, NOPERM, READONLY, LOADING, BUSY, NOREPLICAS...). The one
+// place where an error is absorbed is GetOrGenerate (and HGetOrGenerate):
+// when the backend is down or refuses to store, it still returns the
+// generated value, and logs the episode once.
 package app

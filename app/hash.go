@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"go.uber.org/zap"
-
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
 )
@@ -60,8 +58,8 @@ func (c *Cache) HGetRaw(ctx context.Context, name, field string, opts ...Option)
 }
 
 // HGetOrGenerateRaw returns field of the hash name; when it is missing it
-// calls gen and stores the result. Backend failures are handled as in
-// GetOrGenerateRaw.
+// calls gen and stores the result. Backend failures, refusals included, are
+// handled and logged as in GetOrGenerateRaw: the generated value is served.
 func (c *Cache) HGetOrGenerateRaw(ctx context.Context, name, field string, gen func(context.Context) ([]byte, error), opts ...Option) ([]byte, error) {
 	if gen == nil {
 		return nil, errNilGenerator
@@ -79,15 +77,17 @@ func (c *Cache) HGetOrGenerateRaw(ctx context.Context, name, field string, gen f
 		return nil, err
 	}
 	if errors.Is(readErr, domain.ErrUnavailable) {
-		c.logUnavailable(name, readErr)
+		c.absorb(name, readErr)
 		return data, nil
 	}
 	if err := c.HSetRaw(ctx, name, field, data, opts...); err != nil {
 		if !errors.Is(err, domain.ErrUnavailable) {
 			return nil, err
 		}
-		c.logUnavailable(name, err)
+		c.absorb(name, err)
+		return data, nil
 	}
+	c.stored()
 	return data, nil
 }
 
@@ -177,11 +177,6 @@ func (c *Cache) hashKey(name, field string, opts []Option) (string, error) {
 		return "", errEmptyField
 	}
 	return c.hashName(name, opts)
-}
-
-func (c *Cache) logUnavailable(key string, err error) {
-	c.log.Warn("backend unavailable; serving the generated value without caching it",
-		zap.String("key", key), zap.Error(err))
 }
 
 // Pipeline queues hash-field deletions and sends them in one round trip with

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 
 	"github.com/rediscache/rediscache/domain"
 )
@@ -20,22 +21,32 @@ const scanBatch = 500
 //
 // It uses SCAN, never KEYS. When the backend is down it returns
 // domain.ErrUnavailable; it does not fall back to the request-local cache
-// with an unescaped regex as Frappe does (K13).
+// with an unescaped regex as Frappe does (K13). Each key is listed once,
+// though SCAN may report a key twice.
 func (c *Cache) GetKeys(ctx context.Context, prefix string, opts ...Option) ([]string, error) {
 	var keys []string
-	err := c.scan(ctx, prefix, collect(opts).scope, func(made []string) error {
+	scope := collect(opts).scope
+	err := c.scan(ctx, prefix, scope, func(made []string) error {
 		for _, m := range made {
-			if k, ok := domain.TrimKey(c.site, m, collect(opts).scope); ok {
+			if k, ok := domain.TrimKey(c.site, m, scope); ok {
 				keys = append(keys, k)
 			}
 		}
 		return nil
 	})
-	return keys, err
+	if err != nil {
+		return nil, err
+	}
+	// The result holds every key anyway: sorting it is the cheapest
+	// de-duplication.
+	slices.Sort(keys)
+	return slices.Compact(keys), nil
 }
 
 // DeleteKeys removes every key that GetKeys(prefix, opts...) would list,
-// scanning and unlinking in batches, and returns how many were removed.
+// scanning and unlinking in batches, and returns how many were removed. It
+// holds one batch of keys at a time, whatever the number of keys (a key
+// SCAN reports twice is unlinked twice, and counted once).
 func (c *Cache) DeleteKeys(ctx context.Context, prefix string, opts ...Option) (int64, error) {
 	var n int64
 	rc := requestCacheFrom(ctx)

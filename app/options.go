@@ -19,6 +19,16 @@ type callOptions struct {
 // User puts the key in the scope of the named user: "<site>|user:<name>:<key>".
 // An empty name means no user scope. Frappe's user=True (the session user) is
 // the caller's business in Go: pass the name.
+//
+// The user scope is a namespace inside the site, not an isolation
+// boundary: it keeps two users' keys from colliding, it does not keep one
+// user's code from the other's keys. A site-scope key "user:alice:otp" IS
+// alice's "otp" (cache.GetValue(ctx, "user:alice:otp") reads what
+// SetValue(ctx, "otp", v, User("alice")) wrote), site-scope listing and
+// deletion cover every user's keys (DeleteKeys(ctx, "user:alice") removes
+// all of alice's, as Frappe relies on), and any caller may pass any name.
+// Sites are the isolation boundary (see domain.MakeKey); check who may act
+// for which user before you call.
 func User(name string) Option {
 	return func(o *callOptions) { o.scope.User = name }
 }

@@ -7,7 +7,10 @@ import (
 
 // requestCache is the request-local read cache carried by a context: the
 // counterpart of frappe.local.cache. It holds encoded bytes, never decoded
-// values, so no two readers share a mutable Go value.
+// values, so no two readers share a mutable Go value; and it copies bytes
+// at its boundary, in (put, hput) and out (get, hget), so a caller that
+// mutates the slice it passed to SetRaw or got from GetRaw never changes
+// what the next read of the request returns.
 type requestCache struct {
 	mu     sync.Mutex
 	values map[string]localValue        // made key -> value or remembered miss
@@ -52,6 +55,7 @@ func requestCacheFrom(ctx context.Context) *requestCache {
 
 // All methods accept a nil receiver (no request cache) and do nothing.
 
+// get returns a copy of what is remembered for key.
 func (rc *requestCache) get(key string) (localValue, bool) {
 	if rc == nil {
 		return localValue{}, false
@@ -59,13 +63,16 @@ func (rc *requestCache) get(key string) (localValue, bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	v, ok := rc.values[key]
+	v.data = clone(v.data)
 	return v, ok
 }
 
+// put remembers a copy of data for key.
 func (rc *requestCache) put(key string, data []byte, found bool) {
 	if rc == nil {
 		return
 	}
+	data = clone(data)
 	rc.mu.Lock()
 	rc.values[key] = localValue{data: data, found: found}
 	rc.mu.Unlock()
@@ -84,6 +91,7 @@ func (rc *requestCache) forget(keys ...string) {
 	rc.mu.Unlock()
 }
 
+// hget returns a copy of what is remembered for field of the hash key.
 func (rc *requestCache) hget(key, field string) ([]byte, bool) {
 	if rc == nil {
 		return nil, false
@@ -91,13 +99,15 @@ func (rc *requestCache) hget(key, field string) ([]byte, bool) {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	v, ok := rc.hashes[key][field]
-	return v, ok
+	return clone(v), ok
 }
 
+// hput remembers a copy of data for field of the hash key.
 func (rc *requestCache) hput(key, field string, data []byte) {
 	if rc == nil {
 		return
 	}
+	data = clone(data)
 	rc.mu.Lock()
 	h := rc.hashes[key]
 	if h == nil {
@@ -117,4 +127,13 @@ func (rc *requestCache) hforget(key string, fields ...string) {
 		delete(rc.hashes[key], f)
 	}
 	rc.mu.Unlock()
+}
+
+// clone copies b, keeping nil nil and an empty value empty (an empty
+// string stored is a value, not a miss).
+func clone(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	return append(make([]byte, 0, len(b)), b...)
 }

@@ -50,8 +50,8 @@ func (s *Search) SugAdd(ctx context.Context, dict string, suggestions ...domain.
 }
 
 // SugGet returns the suggestions of dict that complete prefix, best first.
-// Frappe asks for at most 10 by default; here opts.Max 0 means the module's
-// default (domain.DefaultSugMax).
+// A zero opts.Max asks for 10 (domain.DefaultSugMax), as Frappe's sugget
+// does by default, on every backend; see domain.SugGetOptions.Limit.
 func (s *Search) SugGet(ctx context.Context, dict, prefix string, opts domain.SugGetOptions) ([]domain.Suggestion, error) {
 	k, err := s.c.siteKey(dict)
 	if err != nil {

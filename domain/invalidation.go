@@ -1,22 +1,87 @@
 package domain
 
-// Invalidation tells a local cache which of its entries are no longer valid.
-type Invalidation struct {
-	// Keys are full Redis keys (site prefix included) whose value changed:
-	// written, deleted, expired or evicted.
-	Keys []string
-	// All means every local entry must be dropped: the database was flushed,
-	// or the invalidation stream itself was interrupted (reconnect, Sentinel
-	// failover, lost redirect) so changes may have been missed.
-	All bool
-	// Reason says why All was set, for logs ("flush", "reconnect", ...).
-	Reason string
+import (
+	"sync/atomic"
+	"time"
+)
+
+// Lease is the tracking that covers values read through a tracker: as long
+// as it is valid, the backend reports every change of those keys. A lease
+// belongs to the connection a value was read on, and through its parent to
+// the tracking session (the invalidation connection) of that connection's
+// server; revoking a parent revokes every lease below it.
+//
+// Leases are created and revoked by adapters; a local cache keeps the lease
+// of each value it holds and drops the values of a lease when told it was
+// revoked. A nil *Lease is never valid.
+type Lease struct {
+	parent  *Lease
+	revoked atomic.Bool
 }
 
-// Common values of Invalidation.Reason.
+// NewLease returns a valid lease under parent (nil for a root lease).
+func NewLease(parent *Lease) *Lease { return &Lease{parent: parent} }
+
+// Revoke makes l and every lease under it invalid. It reports whether this
+// call did it (false when l was already revoked).
+func (l *Lease) Revoke() bool { return l != nil && !l.revoked.Swap(true) }
+
+// Valid reports whether neither l nor any of its ancestors is revoked.
+func (l *Lease) Valid() bool {
+	if l == nil {
+		return false
+	}
+	for ; l != nil; l = l.parent {
+		if l.revoked.Load() {
+			return false
+		}
+	}
+	return true
+}
+
+// Covers reports whether other is l or a lease under l. A nil l covers
+// every lease.
+func (l *Lease) Covers(other *Lease) bool {
+	if l == nil {
+		return true
+	}
+	for ; other != nil; other = other.parent {
+		if other == l {
+			return true
+		}
+	}
+	return false
+}
+
+// Fetched is the result of a tracked read: the value of a key (or its
+// absence), its remaining lifetime, and the lease that covers it.
+type Fetched struct {
+	// Value is the key's value; nil when !Found.
+	Value []byte
+	// Found is false when the key did not exist (a miss is tracked too).
+	Found bool
+	// TTL is the key's remaining lifetime when it has one, 0 when it has
+	// none (or was not found).
+	TTL time.Duration
+	// Lease covers the read: while it is valid, a change of the key is
+	// reported to the tracker's sinks.
+	Lease *Lease
+}
+
+// Reasons a tracker drops cached values (InvalidationSink.Drop) or a cache
+// flushes its local copy. They are metric attribute values: short and
+// stable.
 const (
-	ReasonFlush     = "flush"
-	ReasonReconnect = "reconnect"
-	ReasonOverflow  = "overflow"
-	ReasonFailover  = "failover"
+	// ReasonFlushAll: the server's data was flushed (FLUSHALL, FLUSHDB).
+	ReasonFlushAll = "flushall"
+	// ReasonConnLost: a tracked connection, or the invalidation
+	// connection, was lost or closed; the server forgot what it tracked.
+	ReasonConnLost = "connection_lost"
+	// ReasonFailover: the server was replaced by another (Sentinel or
+	// cluster failover).
+	ReasonFailover = "failover"
+	// ReasonSlotMoved: cluster slots moved to another node.
+	ReasonSlotMoved = "slot_moved"
+	// ReasonStop: the cache or the store was stopped or closed.
+	ReasonStop = "stop"
 )

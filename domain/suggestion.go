@@ -26,9 +26,10 @@ const DefaultScore = 1.0
 type SugGetOptions struct {
 	// Fuzzy also matches prefixes within Levenshtein distance 1.
 	Fuzzy bool
-	// Max is the most results returned. Zero means DefaultSugMax, the
-	// module's own default; values outside 1..MaxSugMax give DefaultSugMax,
-	// as RediSearch 1.2 does.
+	// Max is the most results returned. Zero means DefaultSugMax (10),
+	// the default of Frappe's sugget; 1..MaxSugMax are honoured; any other
+	// value gives ModuleSugMax (5), as RediSearch 1.2 does. Limit returns
+	// the number that applies.
 	Max int
 	// WithScores fills Suggestion.Score.
 	WithScores bool
@@ -37,8 +38,24 @@ type SugGetOptions struct {
 }
 
 const (
-	// DefaultSugMax is the number of results FT.SUGGET returns without MAX.
-	DefaultSugMax = 5
+	// DefaultSugMax is the number of results a zero Max asks for: 10, the
+	// default of Frappe's sugget (num=10). Every backend applies it alike.
+	DefaultSugMax = 10
+	// ModuleSugMax is the number of results the RediSearch 1.2 module
+	// returns without MAX or with a MAX outside 1..MaxSugMax.
+	ModuleSugMax = 5
 	// MaxSugMax is the largest MAX the RediSearch 1.2 module honours.
 	MaxSugMax = 10
 )
+
+// Limit returns the most results a lookup with o returns: DefaultSugMax
+// for a zero Max, Max itself within 1..MaxSugMax, ModuleSugMax otherwise.
+func (o SugGetOptions) Limit() int {
+	switch {
+	case o.Max == 0:
+		return DefaultSugMax
+	case o.Max < 1 || o.Max > MaxSugMax:
+		return ModuleSugMax
+	}
+	return o.Max
+}

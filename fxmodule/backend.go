@@ -14,15 +14,14 @@ type Backend struct {
 	// Name is the backend chosen: BackendMemory, BackendStandalone or
 	// BackendSentinel.
 	Name string
-	// Store is the store, for app.New and the ClientCache.
-	Store ports.Store
+	// Store is the store, for app.New and the ClientCache (clientcache.New):
+	// every write made through it is seen by the ClientCache at once, and
+	// its tracking keeps the ClientCache's copies exact.
+	Store ports.TrackedStore
 	// Pinger checks the backend: call it at startup (Frappe's
 	// connected()). Its errors say what is wrong (for Sentinel: no
 	// sentinel reachable, an unknown master, rejected credentials).
 	Pinger ports.Pinger
-	// Invalidation is the store's invalidation stream, for the
-	// ClientCache: the memory store's own, or client tracking on Redis.
-	Invalidation ports.Invalidation
 	// Close closes the store. It is idempotent.
 	Close func() error
 }
@@ -34,10 +33,9 @@ type Backend struct {
 // It validates cfg first and returns every problem at once (see
 // Config.Validate). It connects to nothing: call Backend.Pinger.Ping to
 // check the server. log (nil for none) receives the adapters'
-// connection-level events under the name "rediscache".
-//
-// The Redis stores are tracked stores (standalone.NewTracked,
-// sentinel.NewTracked), so Invalidation is never nil.
+// connection-level events under the name "rediscache". go-redis' own log
+// lines are process-wide and not routed here: call redislog.Route(log) (fx
+// hosts get it from Module).
 func NewBackend(cfg Config, log *zap.Logger) (*Backend, error) {
 	if log == nil {
 		log = zap.NewNop()
@@ -50,21 +48,21 @@ func NewBackend(cfg Config, log *zap.Logger) (*Backend, error) {
 	switch r.backend {
 	case BackendMemory:
 		s := memory.New(memory.Config{}, memory.WithLogger(log))
-		return &Backend{Name: r.backend, Store: s, Pinger: s, Invalidation: s, Close: s.Close}, nil
+		return &Backend{Name: r.backend, Store: s, Pinger: s, Close: s.Close}, nil
 	case BackendSentinel:
-		s, err := sentinel.NewTracked(r.sentinel, sentinel.WithLogger(log))
+		s, err := sentinel.New(r.sentinel, sentinel.WithLogger(log))
 		if err != nil {
 			return nil, err
 		}
 		log.Info("cache backend: sentinel",
 			zap.String("master", r.sentinel.MasterName), zap.Strings("sentinels", r.sentinel.SentinelAddrs))
-		return &Backend{Name: r.backend, Store: s, Pinger: s, Invalidation: s, Close: s.Close}, nil
+		return &Backend{Name: r.backend, Store: s, Pinger: s, Close: s.Close}, nil
 	default:
-		s, err := standalone.NewTracked(r.standalone, standalone.WithLogger(log))
+		s, err := standalone.New(r.standalone, standalone.WithLogger(log))
 		if err != nil {
 			return nil, err
 		}
 		log.Info("cache backend: standalone")
-		return &Backend{Name: r.backend, Store: s, Pinger: s, Invalidation: s, Close: s.Close}, nil
+		return &Backend{Name: r.backend, Store: s, Pinger: s, Close: s.Close}, nil
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap/zapcore"
+
+	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/adapters/sentinel"
 	"github.com/rediscache/rediscache/adapters/standalone"
 	"github.com/rediscache/rediscache/domain"
@@ -104,6 +107,14 @@ type Config struct {
 	// PoolSize is the number of pooled connections. Default: go-redis'
 	// default, 10 per GOMAXPROCS. REDISCACHE_POOL_SIZE.
 	PoolSize int
+	// TrackingPoolSize is the number of connections per server on which
+	// the ClientCache's tracked reads run, apart from PoolSize. Default 4.
+	// REDISCACHE_TRACKING_POOL_SIZE.
+	TrackingPoolSize int
+	// DisableContextTimeout makes calls wait for ReadTimeout/WriteTimeout
+	// even when their context's deadline is sooner. Default false: a call
+	// returns at its ctx deadline. REDISCACHE_DISABLE_CONTEXT_TIMEOUT.
+	DisableContextTimeout bool
 }
 
 // Validate reports every problem of c at once, each matching
@@ -164,6 +175,9 @@ func (c Config) resolve() (resolved, error) {
 	if c.PoolSize < 0 {
 		add("PoolSize (REDISCACHE_POOL_SIZE) is negative: %d", c.PoolSize)
 	}
+	if c.TrackingPoolSize < 0 {
+		add("TrackingPoolSize (REDISCACHE_TRACKING_POOL_SIZE) is negative: %d", c.TrackingPoolSize)
+	}
 
 	var tlsCfg *tls.Config
 	if r.backend != BackendMemory && (c.TLS || c.TLSCAFile != "" || c.TLSInsecureSkipVerify) {
@@ -175,14 +189,7 @@ func (c Config) resolve() (resolved, error) {
 
 	switch r.backend {
 	case BackendStandalone:
-		r.standalone = standalone.Config{
-			URL:          c.RedisCache,
-			TLS:          tlsCfg,
-			DialTimeout:  c.DialTimeout,
-			ReadTimeout:  c.ReadTimeout,
-			WriteTimeout: c.WriteTimeout,
-			PoolSize:     c.PoolSize,
-		}
+		r.standalone = standalone.Config{URL: c.RedisCache, Connection: c.connection(tlsCfg)}
 		if c.RedisCache == "" {
 			add("redis_cache (REDIS_CACHE) is not set: give the URL of the cache server (redis://host:port), enable Sentinel, or choose the memory backend")
 		} else if err := r.standalone.Validate(); err != nil {
@@ -215,19 +222,30 @@ func (c Config) resolve() (resolved, error) {
 			SentinelAddrs:    c.Sentinels,
 			SentinelUsername: c.SentinelUsername,
 			SentinelPassword: c.SentinelPassword,
-			Username:         c.MasterUsername,
-			Password:         c.MasterPassword,
-			TLS:              tlsCfg,
-			DialTimeout:      c.DialTimeout,
-			ReadTimeout:      c.ReadTimeout,
-			WriteTimeout:     c.WriteTimeout,
-			PoolSize:         c.PoolSize,
+			Connection:       c.connection(tlsCfg),
 		}
+		r.sentinel.Connection.Username = c.MasterUsername
+		r.sentinel.Connection.Password = c.MasterPassword
 	}
 	if len(problems) > 0 {
 		return resolved{}, errors.Join(problems...)
 	}
 	return r, nil
+}
+
+// connection returns the connection settings c gives every Redis backend
+// (the master's credentials are the Sentinel backend's business).
+func (c Config) connection(tlsCfg *tls.Config) connection.Options {
+	return connection.Options{
+		TLS:          tlsCfg,
+		DialTimeout:  c.DialTimeout,
+		ReadTimeout:  c.ReadTimeout,
+		WriteTimeout: c.WriteTimeout,
+		PoolSize:     c.PoolSize,
+
+		TrackingPoolSize:      c.TrackingPoolSize,
+		DisableContextTimeout: c.DisableContextTimeout,
+	}
 }
 
 // tlsConfig builds the TLS configuration of c.
@@ -259,4 +277,44 @@ func bare(msg string) string {
 		return msg[i+len(marker):]
 	}
 	return msg
+}
+
+// view is the printable form of c: the passwords, and the one in
+// RedisCache, redacted.
+func (c Config) view() connection.View {
+	return connection.View{Type: "fxmodule.Config", Fields: []connection.Field{
+		{Name: "Backend", Value: c.Backend},
+		{Name: "Site", Value: c.Site},
+		{Name: "RedisCache", Value: connection.RedactURL(c.RedisCache)},
+		{Name: "SentinelEnabled", Value: c.SentinelEnabled},
+		{Name: "Sentinels", Value: c.Sentinels},
+		{Name: "SentinelUsername", Value: c.SentinelUsername},
+		{Name: "SentinelPassword", Value: connection.Secret(c.SentinelPassword)},
+		{Name: "MasterUsername", Value: c.MasterUsername},
+		{Name: "MasterPassword", Value: connection.Secret(c.MasterPassword)},
+		{Name: "MasterService", Value: c.MasterService},
+		{Name: "TLS", Value: c.TLS},
+		{Name: "TLSCAFile", Value: c.TLSCAFile},
+		{Name: "TLSInsecureSkipVerify", Value: c.TLSInsecureSkipVerify},
+		{Name: "DialTimeout", Value: c.DialTimeout},
+		{Name: "ReadTimeout", Value: c.ReadTimeout},
+		{Name: "WriteTimeout", Value: c.WriteTimeout},
+		{Name: "PoolSize", Value: c.PoolSize},
+		{Name: "TrackingPoolSize", Value: c.TrackingPoolSize},
+		{Name: "DisableContextTimeout", Value: c.DisableContextTimeout},
+	}}
+}
+
+// String shows c with every password redacted (%v, %+v, %s): safe to log
+// or print at start.
+func (c Config) String() string { return c.view().String() }
+
+// GoString shows c with every password redacted (%#v).
+func (c Config) GoString() string { return c.view().GoString() }
+
+// MarshalLogObject logs c with every password redacted (zap.Object,
+// zap.Any). Log configs this way, never with zap.Reflect, which bypasses
+// it.
+func (c Config) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	return c.view().MarshalLogObject(enc)
 }

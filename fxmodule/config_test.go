@@ -29,6 +29,7 @@ var allEnv = []string{
 	fxmodule.EnvMasterUsername, fxmodule.EnvMasterPassword, fxmodule.EnvMasterService,
 	fxmodule.EnvTLS, fxmodule.EnvTLSCAFile, fxmodule.EnvTLSInsecureSkipVerify,
 	fxmodule.EnvDialTimeout, fxmodule.EnvReadTimeout, fxmodule.EnvWriteTimeout, fxmodule.EnvPoolSize,
+	fxmodule.EnvTrackingPoolSize, fxmodule.EnvDisableContextTimeout,
 }
 
 // setEnv clears every variable ConfigFromEnv reads, then sets vars.
@@ -73,6 +74,8 @@ func TestConfigFromEnv(t *testing.T) {
 		fxmodule.EnvReadTimeout:           "2s",
 		fxmodule.EnvWriteTimeout:          "1m",
 		fxmodule.EnvPoolSize:              "32",
+		fxmodule.EnvTrackingPoolSize:      "6",
+		fxmodule.EnvDisableContextTimeout: "yes",
 	})
 	got, err := fxmodule.ConfigFromEnv()
 	if err != nil {
@@ -96,6 +99,8 @@ func TestConfigFromEnv(t *testing.T) {
 		ReadTimeout:           2 * time.Second,
 		WriteTimeout:          time.Minute,
 		PoolSize:              32,
+		TrackingPoolSize:      6,
+		DisableContextTimeout: true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ConfigFromEnv =\n%+v\nwant\n%+v", got, want)
@@ -184,7 +189,11 @@ func TestValidate(t *testing.T) {
 	wantProblems(t, fxmodule.Config{Backend: fxmodule.BackendStandalone, SentinelEnabled: true, RedisCache: "redis://h"}.Validate(),
 		"is standalone but redis_cache_sentinel_enabled")
 
-	for _, u := range []string{"http://h", "redis://:" + secret + "@h:port", "redis://:" + secret + "%zz@h"} {
+	// A raw '%' in a password is legitimate (connection.ParseURL).
+	if err := (fxmodule.Config{RedisCache: "redis://:" + secret + "%zz@h"}).Validate(); err != nil {
+		t.Errorf("a password with a raw %%: %v", err)
+	}
+	for _, u := range []string{"http://h", "redis://:" + secret + "@h:port", "redis://:" + secret + "@h/x/y", "redis://:" + secret + "@h?bogus=1"} {
 		err := fxmodule.Config{RedisCache: u}.Validate()
 		wantProblems(t, err, "redis_cache (REDIS_CACHE)")
 		if strings.Contains(err.Error(), secret) {
@@ -255,7 +264,7 @@ func TestNewBackend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mem.Name != fxmodule.BackendMemory || mem.Invalidation == nil {
+	if mem.Name != fxmodule.BackendMemory || mem.Store == nil {
 		t.Errorf("memory backend: %+v", mem)
 	}
 	if err := mem.Pinger.Ping(ctx); err != nil {
@@ -279,7 +288,7 @@ func TestNewBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	if st.Name != fxmodule.BackendStandalone || st.Invalidation == nil {
+	if st.Name != fxmodule.BackendStandalone || st.Store == nil {
 		t.Errorf("standalone backend: %+v", st)
 	}
 	err = st.Pinger.Ping(ctx)
@@ -302,7 +311,7 @@ func TestNewBackend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sn.Close()
-	if sn.Name != fxmodule.BackendSentinel || sn.Invalidation == nil {
+	if sn.Name != fxmodule.BackendSentinel || sn.Store == nil {
 		t.Errorf("sentinel backend: %+v", sn)
 	}
 	start := time.Now()

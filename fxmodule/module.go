@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rediscache/rediscache/adapters/memory"
+	"github.com/rediscache/rediscache/adapters/redislog"
 	"github.com/rediscache/rediscache/app"
 	"github.com/rediscache/rediscache/app/clientcache"
 	"github.com/rediscache/rediscache/domain"
@@ -22,15 +23,22 @@ const ModuleName = "rediscache"
 // FromEnv):
 //
 //   - *Backend and ports.Store, ports.KeyValue, ports.Hash, ports.Set,
-//     ports.List, ports.Suggest, ports.Invalidation: the chosen store;
+//     ports.List, ports.Suggest, ports.Tracker: the chosen store (every
+//     write made through any of them is seen by the ClientCache before it
+//     returns);
 //   - *app.Cache for Config.Site and *app.Search (its FT("") handle);
-//   - *clientcache.ClientCache, built only when something asks for it.
+//   - *clientcache.ClientCache, the process's one (for every site), and
+//     *clientcache.Site for Config.Site, built only when something asks
+//     for them.
 //
 // The store is pinged on start (a failure is logged, not fatal: a cache
 // outage must not stop the host; a bad Config fails at once) and closed on
 // stop. The logger is the host's *zap.Logger when it provides one, a no-op
-// otherwise. To put the ClientCache in front of the Cache, add ClientCache
-// beside Module.
+// otherwise. When the host provides one, the lines go-redis logs on its own
+// (a failed dial at Warn, the master a Sentinel client selected at Info,
+// ...) go through it too, from start to stop (redislog.Route, named
+// "rediscache.go-redis"); KeepRedisLogger turns that off. To put the
+// ClientCache in front of the Cache, add ClientCache beside Module.
 var Module = fx.Module(ModuleName,
 	fx.Provide(
 		newBackend,
@@ -38,6 +46,7 @@ var Module = fx.Module(ModuleName,
 		newCache,
 		newSearch,
 		newClientCache,
+		newSite,
 	),
 )
 
@@ -58,6 +67,19 @@ var UseMemory = fx.Decorate(func(cfg Config) Config {
 	return cfg
 })
 
+// KeepRedisLogger stops Module from routing go-redis' own log lines
+// through the host's logger: for a host that sets go-redis' process-wide
+// logger itself (redis.SetLogger). Place it at the root of fx.New.
+var KeepRedisLogger = fx.Supply(RedisLogging{Keep: true})
+
+// RedisLogging says what Module does with the lines go-redis logs on its
+// own. The zero value, the default, routes them through the host's
+// *zap.Logger when it provides one.
+type RedisLogging struct {
+	// Keep leaves go-redis' logger alone.
+	Keep bool
+}
+
 // Params are the dependencies of the module's constructors.
 type Params struct {
 	fx.In
@@ -65,6 +87,8 @@ type Params struct {
 	Lifecycle fx.Lifecycle
 	Config    Config
 	Logger    *zap.Logger `optional:"true"`
+	// RedisLogging is KeepRedisLogger's, when the host supplies it.
+	RedisLogging RedisLogging `optional:"true"`
 }
 
 func logger(l *zap.Logger) *zap.Logger {
@@ -80,6 +104,21 @@ func newBackend(p Params) (*Backend, error) {
 		return nil, fmt.Errorf("rediscache: %w", err)
 	}
 	log := logger(p.Logger).Named(ModuleName)
+	if p.Logger != nil && !p.RedisLogging.Keep && b.Name != BackendMemory {
+		// Before the ping hook, so the dials of the first ping are
+		// routed; restored after the store is closed.
+		restore := func() {}
+		p.Lifecycle.Append(fx.Hook{
+			OnStart: func(context.Context) error {
+				restore = redislog.Route(log)
+				return nil
+			},
+			OnStop: func(context.Context) error {
+				restore()
+				return nil
+			},
+		})
+	}
 	p.Lifecycle.Append(fx.Hook{
 		OnStart: func(ctx context.Context) error {
 			if err := b.Pinger.Ping(ctx); err != nil {
@@ -100,18 +139,18 @@ func newBackend(p Params) (*Backend, error) {
 type Ports struct {
 	fx.Out
 
-	Store        ports.Store
-	KeyValue     ports.KeyValue
-	Hash         ports.Hash
-	Set          ports.Set
-	List         ports.List
-	Suggest      ports.Suggest
-	Invalidation ports.Invalidation
+	Store    ports.Store
+	KeyValue ports.KeyValue
+	Hash     ports.Hash
+	Set      ports.Set
+	List     ports.List
+	Suggest  ports.Suggest
+	Tracker  ports.Tracker
 }
 
 func storePorts(b *Backend) Ports {
 	return Ports{Store: b.Store, KeyValue: b.Store, Hash: b.Store, Set: b.Store,
-		List: b.Store, Suggest: b.Store, Invalidation: b.Invalidation}
+		List: b.Store, Suggest: b.Store, Tracker: b.Store}
 }
 
 func newCache(p Params, b *Backend) (*app.Cache, error) {
@@ -136,22 +175,13 @@ type ClientCacheParams struct {
 	Bounds clientcache.Config `optional:"true"`
 }
 
-// newClientCache builds the ClientCache over its own plain Cache (never the
-// decorated one, which depends on it) and ties
-// its invalidation goroutine to the lifecycle: OnStart subscribes (and, if
-// Redis is down, keeps retrying in the background: the host still starts),
-// OnStop stops the goroutine before the store is closed (hooks stop in
-// reverse order).
+// newClientCache builds the process's ClientCache over the backend's store
+// and ties it to the lifecycle: OnStart registers it with the store's
+// tracking (and, if Redis is down, it keeps passing reads through while the
+// store retries in the background: the host still starts), OnStop stops it
+// before the store is closed (hooks stop in reverse order).
 func newClientCache(p ClientCacheParams) (*clientcache.ClientCache, error) {
-	opts := []clientcache.Option{clientcache.WithLogger(logger(p.Logger))}
-	if bc, ok := p.Backend.Store.(ports.Broadcast); ok {
-		opts = append(opts, clientcache.WithBroadcast(bc))
-	}
-	cache, err := newCache(Params{Config: p.Config, Logger: p.Logger}, p.Backend)
-	if err != nil {
-		return nil, err
-	}
-	cc, err := clientcache.New(cache, p.Backend.Invalidation, p.Bounds, opts...)
+	cc, err := clientcache.New(p.Backend.Store, p.Bounds, clientcache.WithLogger(logger(p.Logger)))
 	if err != nil {
 		return nil, fmt.Errorf("rediscache: %w", err)
 	}
@@ -159,13 +189,25 @@ func newClientCache(p ClientCacheParams) (*clientcache.ClientCache, error) {
 	return cc, nil
 }
 
-func decorateCache(c *app.Cache, cc *clientcache.ClientCache, p Params) (*app.Cache, error) {
-	return app.New(cc.Store(), app.Config{Site: c.Site(), Codec: c.Codec()}, app.WithLogger(logger(p.Logger)))
+// newSite returns the ClientCache's handle of Config.Site.
+func newSite(cc *clientcache.ClientCache, cfg Config) (*clientcache.Site, error) {
+	if cfg.Site == "" {
+		return nil, fmt.Errorf("rediscache: %w: Config.Site (REDISCACHE_SITE) is required for the ClientCache's Site; multi-site hosts call ClientCache.Site(name)", domain.ErrInvalidArgument)
+	}
+	return cc.Site(cfg.Site)
+}
+
+// decorateCache replaces the host's Cache by its site's ClientCache Cache.
+func decorateCache(c *app.Cache, cc *clientcache.ClientCache) (*app.Cache, error) {
+	s, err := cc.Site(c.Site())
+	if err != nil {
+		return nil, err
+	}
+	return s.Cache(), nil
 }
 
 // Compile-time check: the memory store offers everything the module wires.
 var _ interface {
-	ports.Store
-	ports.Invalidation
+	ports.TrackedStore
 	ports.Broadcast
 } = (*memory.Store)(nil)

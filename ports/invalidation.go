@@ -6,27 +6,56 @@ import (
 	"github.com/rediscache/rediscache/domain"
 )
 
-// Invalidation reports keys whose locally cached copies are no longer valid.
-//
-// Invalidations subscribes and returns once the subscription is live: every
-// change made after it returns, by any other client of the same backend, to a
-// key this store has read since it last changed, is reported (an adapter may
-// report more: the memory adapter reports every change). Changes made through
-// the subscribing store itself are not reported (Redis' NOLOOP), and such a
-// write stops the key being tracked until the store reads it again. Expiry,
-// eviction, deletion and flush are changes.
-//
-// An event with All set means every cached entry must be dropped (flush,
-// overflow of a slow consumer). The adapter never blocks its connection on a
-// slow consumer: when the buffer is full it delivers one All event instead.
-//
-// The channel is closed when ctx is done, when the store is closed, and when
-// the adapter loses the tracking connection, since changes may then go
-// unreported. After an unexpected close a subscriber must drop every cached
-// entry and subscribe again (which fails with domain.ErrUnavailable until the
-// backend is back).
-type Invalidation interface {
-	Invalidations(ctx context.Context) (<-chan domain.Invalidation, error)
+// Tracker is implemented by stores whose reads can be tracked: the backend
+// reports every later change of a key read with Fetch, and the store itself
+// reports every write made through it. Together they keep a local copy of
+// the fetched values exact. One Tracker serves every cache of the process
+// that uses the same store (for Redis, one invalidation connection per
+// server whatever the number of caches and sites).
+type Tracker interface {
+	// Track registers sink. From the moment Track returns until untrack is
+	// called, sink is told:
+	//
+	//   - Invalidate(keys) when keys change through this store (any of its
+	//     ports, any goroutine: before the write call returns), and, for
+	//     keys fetched with Fetch since they last changed, when another
+	//     client changes, deletes, expires or evicts them;
+	//   - Drop(scope, reason) when every value fetched under scope (a lease
+	//     from Fetch or one of its ancestors; nil means every lease of this
+	//     tracker) may have changed unreported: a flush, a lost connection,
+	//     a failover. A revoked lease is revoked before its Drop.
+	//
+	// Track returns once tracking is live, or with an error when ctx ended
+	// or the first attempt failed (matching domain.ErrUnavailable while the
+	// backend cannot be reached, domain.ErrNotSupported when it cannot
+	// track). Either way sink stays registered until untrack, and the
+	// tracker keeps establishing tracking in the background; until it is
+	// live, Fetch fails. untrack is idempotent.
+	Track(ctx context.Context, sink InvalidationSink) (untrack func(), err error)
+	// Fetch reads the string value of key, with its remaining TTL, so that
+	// later changes of key are reported (one report per fetch: a key must
+	// be fetched again to be tracked again). A missing key is Found false,
+	// not an error. It fails with domain.ErrUnavailable while tracking is
+	// not live. A ctx that ends before the reply may cost the tracked
+	// connection the call ran on, and so every value fetched on it (Drop
+	// of its lease): callers that keep many values detach their fetches
+	// from short deadlines.
+	Fetch(ctx context.Context, key string) (domain.Fetched, error)
+	// Tracking reports whether tracking is live now (for a store over
+	// several servers: on every server).
+	Tracking() bool
+}
+
+// InvalidationSink receives a Tracker's reports. Its methods are called
+// synchronously, from the writer's goroutine or the tracker's own, possibly
+// concurrently: they must be quick, must not block, and must not call back
+// into the store.
+type InvalidationSink interface {
+	// Invalidate reports keys (full Redis keys) whose copies are stale.
+	Invalidate(keys []string)
+	// Drop reports that every copy fetched under scope may be stale (nil:
+	// every copy). reason is one of the domain.Reason* values.
+	Drop(scope *domain.Lease, reason string)
 }
 
 // Broadcast carries small messages to every process connected to the same
@@ -39,4 +68,19 @@ type Broadcast interface {
 	// returns, including this process's own. The channel is closed when
 	// ctx is done, the store is closed or the connection is lost.
 	Subscribe(ctx context.Context, channel string) (<-chan []byte, error)
+}
+
+// Backlog is implemented by stores whose invalidations and replies are read
+// by goroutines of their own. Go runs a goroutine that the network woke
+// only when a CPU has nothing else to run, or after up to 10 ms: a process
+// whose goroutines keep every CPU busy without ever blocking (a cache
+// serving local hits under load) delays those readers, and so the
+// invalidations. A cache that calls Backlog now and then can notice I/O
+// waiting and step aside until it is processed.
+type Backlog interface {
+	// Backlog returns nil when no invalidation or reply the store
+	// received waits to be processed, and otherwise a channel that is
+	// closed as soon as the store has processed some of it. It never
+	// blocks: a few non-blocking system calls.
+	Backlog() <-chan struct{}
 }

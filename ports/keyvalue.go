@@ -28,9 +28,14 @@ type KeyValue interface {
 	TTL(ctx context.Context, key string) (time.Duration, error)
 	// Scan calls fn with batches of the keys that match the Redis glob
 	// pattern (SCAN MATCH, never KEYS), at most about batch keys a call
-	// (0: a default). Keys present for the whole scan are reported exactly
-	// once; keys added or removed during the scan may or may not be. fn
-	// may delete the keys it is given. An error from fn stops the scan and
-	// is returned as is.
+	// (0: a default). Its memory is bounded by a batch, whatever the number
+	// of keys: it remembers nothing between batches. So, as with Redis
+	// SCAN, a key present for the whole scan is reported at least once
+	// and may be reported again in a later batch (Redis does when it
+	// resizes its table during the scan); keys added or removed during
+	// the scan may or may not be reported. fn must therefore tolerate a
+	// key it has seen before (deleting is idempotent; a caller that lists
+	// de-duplicates). fn may delete the keys it is given. An error from fn
+	// stops the scan and is returned as is.
 	Scan(ctx context.Context, pattern string, batch int, fn func(keys []string) error) error
 }

@@ -18,3 +18,10 @@ type Pinger interface {
 	// domain.ErrUnavailable (or a more precise one) naming what is wrong.
 	Ping(ctx context.Context) error
 }
+
+// TrackedStore is a store whose reads can be tracked: what the ClientCache
+// is built on. Every Redis adapter's Store and the memory Store are one.
+type TrackedStore interface {
+	Store
+	Tracker
+}

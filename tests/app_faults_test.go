@@ -31,7 +31,7 @@ var _ = Describe("Cache with the backend down", Label("memory"), func() {
 		DeferCleanup(mem.Close)
 		store = storetest.Wrap(mem)
 		var core = zap.NewNop().Core()
-		core, logs = observer.New(zap.WarnLevel)
+		core, logs = observer.New(zap.InfoLevel)
 		var err error
 		c, err = app.New(store, app.Config{Site: "site"}, app.WithLogger(zap.New(core)))
 		Expect(err).NotTo(HaveOccurred())
@@ -39,15 +39,35 @@ var _ = Describe("Cache with the backend down", Label("memory"), func() {
 		store.SetDown(true)
 	})
 
-	It("still returns a generated value, logging the failure once", func() {
-		v, err := app.GetOrGenerate(ctx, c, "k", func(context.Context) (string, error) { return "generated", nil })
-		Expect(err).NotTo(HaveOccurred())
-		Expect(v).To(Equal("generated"))
+	It("still returns a generated value, logging the outage once, not per call", func() {
+		for range 3 {
+			v, err := app.GetOrGenerate(ctx, c, "k", func(context.Context) (string, error) { return "generated", nil })
+			Expect(err).NotTo(HaveOccurred())
+			Expect(v).To(Equal("generated"))
+			h, err := app.HGetOrGenerate(ctx, c, "h", "f", func(context.Context) (int, error) { return 7, nil })
+			Expect(err).NotTo(HaveOccurred())
+			Expect(h).To(Equal(7))
+		}
 		Expect(logs.Len()).To(Equal(1))
-		h, err := app.HGetOrGenerate(ctx, c, "h", "f", func(context.Context) (int, error) { return 7, nil })
+		Expect(logs.All()[0].Level).To(Equal(zap.WarnLevel))
+
+		// The first successful store ends the episode, with one Info line
+		// counting the values served uncached...
+		store.SetDown(false)
+		_, err := app.GetOrGenerate(ctx, c, "fresh", func(context.Context) (int, error) { return 1, nil })
 		Expect(err).NotTo(HaveOccurred())
-		Expect(h).To(Equal(7))
 		Expect(logs.Len()).To(Equal(2))
+		back := logs.All()[1]
+		Expect(back.Level).To(Equal(zap.InfoLevel))
+		Expect(back.ContextMap()).To(HaveKeyWithValue("served_uncached", int64(6)))
+
+		// ...and the next outage is logged again, once.
+		store.SetDown(true)
+		for range 2 {
+			_, err = app.GetOrGenerate(ctx, c, "k", func(context.Context) (string, error) { return "generated", nil })
+			Expect(err).NotTo(HaveOccurred())
+		}
+		Expect(logs.Len()).To(Equal(3))
 	})
 
 	It("returns ErrUnavailable from every other call, without panicking", func() {

@@ -616,10 +616,7 @@ func (r *diffRun) sugget(op diffOp) (string, error) {
 	if diffSugsEqual(vm, vd) {
 		return diffEmpty(len(vm)), nil
 	}
-	limit := op.Opts.Max
-	if limit < 1 || limit > domain.MaxSugMax {
-		limit = domain.DefaultSugMax
-	}
+	limit := op.Opts.Limit()
 	scored := op.Opts
 	scored.WithScores = true
 	sm, sd := vm, vd

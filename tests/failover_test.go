@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"math/rand/v2"
 	"net"
 	"slices"
@@ -82,9 +83,7 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 		store, err := sentinel.New(sentinel.Config{
 			MasterName:    sentinelTopology.MasterName(),
 			SentinelAddrs: sentinelTopology.SentinelAddrs(),
-			DialTimeout:   foDialTimeout,
-			ReadTimeout:   foReadTimeout,
-			WriteTimeout:  foWriteTimeout,
+			Connection:    connection.Options{DialTimeout: foDialTimeout, ReadTimeout: foReadTimeout, WriteTimeout: foWriteTimeout},
 		})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(store.Close)
@@ -167,52 +166,54 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 		}
 		fmt.Fprintf(GinkgoWriter, "%d writes acknowledged and replicated before the failover\n", len(confirmed))
 
-		// A tracked store's invalidation stream lives on the old master:
-		// the failover must end it (its subscriber then flushes and
-		// subscribes again), and a new one must work on the new master.
-		tracked, err := sentinel.NewTracked(sentinel.Config{
+		// A store's tracking lives on the old master: the failover must end
+		// it (the leases of what was fetched are revoked and the sinks told
+		// to drop it), and tracking must resume on the new master.
+		tracked, err := sentinel.New(sentinel.Config{
 			MasterName:    sentinelTopology.MasterName(),
 			SentinelAddrs: sentinelTopology.SentinelAddrs(),
-			DialTimeout:   foDialTimeout,
-			ReadTimeout:   foReadTimeout,
-			WriteTimeout:  foWriteTimeout,
+			Connection:    connection.Options{DialTimeout: foDialTimeout, ReadTimeout: foReadTimeout, WriteTimeout: foWriteTimeout},
 		})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(tracked.Close)
-		events, err := tracked.Invalidations(ctx)
+		sink := &conformance.Recorder{}
+		untrack, err := tracked.Track(ctx, sink)
 		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(untrack)
 		trackedKey, err := cache.MakeKey(confirmedKeys[0])
 		Expect(err).NotTo(HaveOccurred())
-		Expect(tracked.Get(ctx, trackedKey)).NotTo(BeEmpty())
+		fetched, err := tracked.Fetch(ctx, trackedKey)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fetched.Found).To(BeTrue())
 
 		// A ClientCache over another tracked store holds one replicated
 		// key locally: the failover must flush it, and reads after it must
 		// be correct.
-		ccStore, err := sentinel.NewTracked(sentinel.Config{
+		ccStore, err := sentinel.New(sentinel.Config{
 			MasterName:    sentinelTopology.MasterName(),
 			SentinelAddrs: sentinelTopology.SentinelAddrs(),
-			DialTimeout:   foDialTimeout,
-			ReadTimeout:   foReadTimeout,
-			WriteTimeout:  foWriteTimeout,
+			Connection:    connection.Options{DialTimeout: foDialTimeout, ReadTimeout: foReadTimeout, WriteTimeout: foWriteTimeout},
 		})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(ccStore.Close)
 		counted := storetest.Wrap(ccStore)
-		ccCache, err := app.New(counted, app.Config{Site: cache.Site()})
+		ccc, err := clientcache.New(counted, clientcache.Config{})
 		Expect(err).NotTo(HaveOccurred())
-		cc, err := clientcache.New(ccCache, ccStore, clientcache.Config{})
+		Expect(ccc.Start(ctx)).To(Succeed())
+		DeferCleanup(func(ctx context.Context) error { return ccc.Stop(ctx) })
+		cc, err := ccc.Site(cache.Site())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(cc.Start(ctx)).To(Succeed())
-		DeferCleanup(func(ctx context.Context) error { return cc.Stop(ctx) })
 		ccKey := confirmedKeys[0]
-		fullCCKey, err := ccCache.MakeKey(ccKey)
+		fullCCKey, err := cc.Cache().MakeKey(ccKey)
 		Expect(err).NotTo(HaveOccurred())
 		var ccKeyGets atomic.Int64 // backend reads of ccKey by the ClientCache
-		counted.OnCall("Get", func(_ context.Context, key string) {
+		countKey := func(_ context.Context, key string) {
 			if key == fullCCKey {
 				ccKeyGets.Add(1)
 			}
-		})
+		}
+		counted.OnCall("Fetch", countKey)
+		counted.OnCall("Get", countKey)
 		Expect(clientcache.GetValue[int](ctx, cc, ccKey)).To(Equal(confirmed[ccKey]))
 		Expect(clientcache.GetValue[int](ctx, cc, ccKey)).To(Equal(confirmed[ccKey]))
 		ccGets := ccKeyGets.Load()
@@ -348,13 +349,18 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 		Expect(err).NotTo(HaveOccurred())
 		Expect(newMaster.Do("GET", after)).To(Equal("1"), "a write after the failover lands on the new master")
 
-		By("ending the invalidation stream of the old master, and tracking on the new one")
-		Eventually(events).Within(5*time.Second).Should(BeClosed(), "the tracking session on the old master ends")
-		events, err = tracked.Invalidations(ctx)
+		By("ending tracking on the old master, and tracking on the new one")
+		Eventually(fetched.Lease.Valid).Within(5*time.Second).Should(BeFalse(), "the tracking on the old master ends")
+		Expect(sink.Drops()).To(ContainElement(WithTransform(func(d conformance.Drop) bool {
+			return d.Scope.Covers(fetched.Lease)
+		}, BeTrue())), "the sinks are told to drop what the old master's tracking covered")
+		Eventually(tracked.Tracking).Within(10 * time.Second).Should(BeTrue())
+		fetched, err = tracked.Fetch(ctx, trackedKey)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(tracked.Get(ctx, trackedKey)).NotTo(BeEmpty())
+		Expect(fetched.Found).To(BeTrue())
+		before := sink.Count(trackedKey)
 		Expect(store.Set(ctx, trackedKey, []byte("changed"), 0)).To(Succeed())
-		Eventually(events).Within(5 * time.Second).Should(Receive(Equal(domain.Invalidation{Keys: []string{trackedKey}})))
+		Eventually(func() int { return sink.Count(trackedKey) }).Within(5 * time.Second).Should(BeNumerically(">", before))
 
 		By("flushing the ClientCache's local copy, and reading correctly after the failover")
 		Eventually(func() int64 {
@@ -362,7 +368,7 @@ var _ = Describe("Sentinel failover under load", Label("redis", "sentinel", "fai
 			return ccKeyGets.Load()
 		}).WithTimeout(15*time.Second).WithPolling(5*time.Millisecond).Should(BeNumerically(">", ccGets),
 			"the local copy from before the failover is dropped and fetched again")
-		Eventually(cc.Healthy).WithTimeout(15 * time.Second).Should(BeTrue())
+		Eventually(ccc.Healthy).WithTimeout(15 * time.Second).Should(BeTrue())
 		Expect(cache.SetValue(ctx, ccKey, -1)).To(Succeed())
 		Eventually(func() (int, error) { return clientcache.GetValue[int](ctx, cc, ccKey) }).
 			WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(Equal(-1))
@@ -398,10 +404,7 @@ var _ = Describe("Sentinel startup checks", Label("redis", "sentinel"), Ordered,
 			MasterName:       top.MasterName(),
 			SentinelAddrs:    top.SentinelAddrs(),
 			SentinelPassword: sentinelPW,
-			Password:         masterPW,
-			DialTimeout:      foDialTimeout,
-			ReadTimeout:      foReadTimeout,
-			WriteTimeout:     foWriteTimeout,
+			Connection:       connection.Options{Password: masterPW, DialTimeout: foDialTimeout, ReadTimeout: foReadTimeout, WriteTimeout: foWriteTimeout},
 		}
 	})
 
@@ -473,7 +476,7 @@ var _ = Describe("Sentinel startup checks", Label("redis", "sentinel"), Ordered,
 
 	It("says the master rejected a wrong master password", func(ctx SpecContext) {
 		cfg := good
-		cfg.Password = "not-the-" + masterPW
+		cfg.Connection.Password = "not-the-" + masterPW
 		expectStartupError(ctx, cfg, `master "mymaster" at `+top.Master().Addr()+" rejected the credentials",
 			"master username and password")
 	}, SpecTimeout(30*time.Second))

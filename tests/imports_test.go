@@ -24,7 +24,9 @@ const module = "github.com/rediscache/rediscache"
 //   - domain imports only the standard library;
 //   - ports imports only the standard library and domain;
 //   - nothing under adapters imports app or fxmodule, and adapters/X imports
-//     no adapters/Y except adapters/internal/...;
+//     no adapters/Y except adapters/internal/... and adapters/connection (the
+//     connection settings every Redis adapter shares), which imports no
+//     other adapter;
 //   - app imports no adapter and no go-redis;
 //   - tests/conformance imports no adapter;
 //   - internal/wtinylfu (the ClientCache's eviction policy) imports only the
@@ -56,6 +58,7 @@ func importViolations(pkgDir string, imports []string) []string {
 			case inModule && under(rel, "fxmodule"):
 				bad(imp, "adapters must not import fxmodule")
 			case inModule && under(rel, "adapters") && !under(rel, "adapters/internal") &&
+				!(rel == "adapters/connection" && !under(pkgDir, "adapters/connection")) &&
 				adapterName(rel) != adapterName(pkgDir):
 				bad(imp, "an adapter must not import another adapter (only adapters/internal/...)")
 			}

@@ -16,10 +16,10 @@ func memoryFactory(context.Context) (conformance.Backend, error) {
 	store := memory.New(memory.Config{})
 	peer := store.Peer()
 	return conformance.Backend{
-		Store:        store,
-		Peer:         peer,
-		Invalidation: store,
-		Flush:        store.FlushAll,
+		Store:   store,
+		Peer:    peer,
+		Tracker: store,
+		Flush:   store.FlushAll,
 		Close: func() error {
 			return errors.Join(peer.Close(), store.Close())
 		},

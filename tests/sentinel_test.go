@@ -61,34 +61,19 @@ func newSentinelPair[S interface {
 	return store, peer, nil
 }
 
-// sentinelFactory connects two plain clients (Store and Peer) to the
-// suite's Sentinel deployment.
+// sentinelFactory connects a store and a peer (another process's client)
+// to the suite's Sentinel deployment.
 func sentinelFactory(context.Context) (conformance.Backend, error) {
 	store, peer, err := newSentinelPair(sentinel.New)
 	if err != nil {
 		return conformance.Backend{}, err
 	}
 	return conformance.Backend{
-		Store: store,
-		Peer:  peer,
-		Flush: flushSentinelMaster,
-		Close: func() error { return errors.Join(peer.Close(), store.Close()) },
-	}, nil
-}
-
-// sentinelTrackedFactory connects a tracked store (with its invalidation
-// stream) and a plain peer to the suite's Sentinel deployment.
-func sentinelTrackedFactory(context.Context) (conformance.Backend, error) {
-	store, peer, err := newSentinelPair(sentinel.NewTracked)
-	if err != nil {
-		return conformance.Backend{}, err
-	}
-	return conformance.Backend{
-		Store:        store,
-		Peer:         peer,
-		Invalidation: store,
-		Flush:        flushSentinelMaster,
-		Close:        func() error { return errors.Join(peer.Close(), store.Close()) },
+		Store:   store,
+		Peer:    peer,
+		Tracker: store,
+		Flush:   flushSentinelMaster,
+		Close:   func() error { return errors.Join(peer.Close(), store.Close()) },
 	}, nil
 }
 
@@ -97,17 +82,14 @@ func sentinelTrackedFactory(context.Context) (conformance.Backend, error) {
 var (
 	_ = conformance.Describe("sentinel", sentinelFactory, conformance.Features{Suggest: true},
 		Label("redis", "sentinel"))
-	_ = conformance.Describe("sentinel tracked", sentinelTrackedFactory, conformance.Features{Suggest: true},
-		Label("redis", "sentinel", "tracking"))
-	_ = conformance.Describe("clientcache over sentinel", withoutInvalidation(clientCacheFactory(sentinelTrackedFactory)),
+	_ = conformance.Describe("clientcache over sentinel", clientCacheFactory(sentinelFactory),
 		conformance.Features{Suggest: true}, Label("redis", "sentinel", "clientcache"))
 	_ = describeClientCache("sentinel", func(context.Context) ccBackend {
 		GinkgoHelper()
-		store, peer, err := newSentinelPair(sentinel.NewTracked)
+		store, peer, err := newSentinelPair(sentinel.New)
 		Expect(err).NotTo(HaveOccurred())
 		return ccBackend{
 			store: store,
-			inv:   store,
 			peer:  peer,
 			flush: flushSentinelMaster,
 			close: func() error { return errors.Join(peer.Close(), store.Close()) },
@@ -138,7 +120,6 @@ var _ = Describe("fxmodule.NewBackend on Sentinel", Label("redis", "sentinel"), 
 		DeferCleanup(b.Close)
 		Expect(b.Name).To(Equal(fxmodule.BackendSentinel))
 		Expect(b.Pinger.Ping(ctx)).To(Succeed())
-		Expect(b.Invalidation).NotTo(BeNil())
 
 		c, err := app.New(b.Store, app.Config{Site: conformance.Prefix() + "site"})
 		Expect(err).NotTo(HaveOccurred())

@@ -26,10 +26,9 @@ func standaloneFactory(context.Context) (conformance.Backend, error) {
 		return conformance.Backend{}, errors.Join(fmt.Errorf("peer: %w", err), store.Close())
 	}
 	return conformance.Backend{
-		Store: store,
-		Peer:  peer,
-		// Invalidation: nil until the standalone adapter has its
-		// tracking stream; those specs skip with a reason.
+		Store:   store,
+		Peer:    peer,
+		Tracker: store,
 		Flush: func(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err

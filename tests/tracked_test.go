@@ -28,9 +28,10 @@ import (
 // fault and be back on a new tracking session.
 const recoveryTimeout = 10 * time.Second
 
-// newTrackedPair returns a tracked store and a plain peer store on srv.
-func newTrackedPair(srv *redistest.Server) (*standalone.Tracked, *standalone.Store, error) {
-	store, err := standalone.NewTracked(standalone.Config{Addr: srv.Addr()})
+// newTrackedPair returns a store and a plain peer store (another process's
+// client) on srv. opts go to the first.
+func newTrackedPair(srv *redistest.Server, opts ...standalone.Option) (*standalone.Store, *standalone.Store, error) {
+	store, err := standalone.New(standalone.Config{Addr: srv.Addr()}, opts...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: %w", err)
 	}
@@ -41,48 +42,10 @@ func newTrackedPair(srv *redistest.Server) (*standalone.Tracked, *standalone.Sto
 	return store, peer, nil
 }
 
-// trackedFactory connects a tracked store (with its invalidation stream)
-// and a plain peer to the suite's shared standalone server.
-func trackedFactory(context.Context) (conformance.Backend, error) {
-	if standaloneServer == nil {
-		return conformance.Backend{}, errors.New("standalone server not started (BeforeSuite did not run)")
-	}
-	store, peer, err := newTrackedPair(standaloneServer)
-	if err != nil {
-		return conformance.Backend{}, err
-	}
-	return conformance.Backend{
-		Store:        store,
-		Peer:         peer,
-		Invalidation: store,
-		Flush: func(ctx context.Context) error {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			_, err := standaloneServer.Do("FLUSHALL")
-			return err
-		},
-		Close: func() error { return errors.Join(peer.Close(), store.Close()) },
-	}, nil
-}
-
-var _ = conformance.Describe("standalone tracked", trackedFactory, conformance.Features{Suggest: true},
-	Label("redis", "standalone", "tracking"))
-
-// The ClientCache owns the store's tracking session (one per store: a new
-// Invalidations call would end it), so the Invalidation specs, which
-// subscribe themselves, run on the bare tracked store above, not here.
-var _ = conformance.Describe("clientcache over standalone", withoutInvalidation(clientCacheFactory(trackedFactory)),
+// The ClientCache shares the store's tracking with the Tracker specs'
+// recorder: the suite runs whole through it.
+var _ = conformance.Describe("clientcache over standalone", clientCacheFactory(standaloneFactory),
 	conformance.Features{Suggest: true}, Label("redis", "standalone", "clientcache"))
-
-// withoutInvalidation hides the backend's Invalidation port from the suite.
-func withoutInvalidation(f conformance.Factory) conformance.Factory {
-	return func(ctx context.Context) (conformance.Backend, error) {
-		b, err := f(ctx)
-		b.Invalidation = nil
-		return b, err
-	}
-}
 
 var _ = describeClientCache("standalone", func(context.Context) ccBackend {
 	GinkgoHelper()
@@ -90,7 +53,6 @@ var _ = describeClientCache("standalone", func(context.Context) ccBackend {
 	Expect(err).NotTo(HaveOccurred())
 	return ccBackend{
 		store: store,
-		inv:   store,
 		peer:  peer,
 		flush: func(ctx context.Context) error {
 			_, err := standaloneServer.Do("FLUSHALL")
@@ -106,9 +68,10 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 	var (
 		ctx     context.Context
 		srv     *redistest.Server
-		store   *standalone.Tracked
+		store   *standalone.Store
 		counted *storetest.Store
 		cc      *clientcache.ClientCache
+		sc      *clientcache.Site
 		peer    *app.Cache
 		site    string
 		logs    *observer.ObservedLogs
@@ -119,20 +82,20 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 		srv = s
 		var plain *standalone.Store
 		var err error
-		store, plain, err = newTrackedPair(srv)
+		var core zapcore.Core
+		core, logs = observer.New(zap.InfoLevel)
+		store, plain, err = newTrackedPair(srv, standalone.WithLogger(zap.New(core)))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() error { return errors.Join(plain.Close(), store.Close()) })
 		site = conformance.Prefix() + "site"
 		counted = storetest.Wrap(store)
-		cache, err := app.New(counted, app.Config{Site: site})
-		Expect(err).NotTo(HaveOccurred())
 		peer, err = app.New(plain, app.Config{Site: site})
 		Expect(err).NotTo(HaveOccurred())
-		var core zapcore.Core
-		core, logs = observer.New(zap.InfoLevel)
-		cc, err = clientcache.New(cache, store, clientcache.Config{}, append(opts, clientcache.WithLogger(zap.New(core)))...)
+		cc, err = clientcache.New(counted, clientcache.Config{}, append(opts, clientcache.WithLogger(zap.New(core)))...)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(cc.Start(ctx)).To(Succeed())
+		sc, err = cc.Site(site)
+		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx context.Context) error { return cc.Stop(ctx) })
 		Expect(cc.Healthy()).To(BeTrue())
 		Expect(store.TrackingID()).NotTo(BeZero())
@@ -141,20 +104,20 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 	// backend call.
 	cachedLocally := func(key, want string) {
 		GinkgoHelper()
-		Expect(clientcache.GetValue[string](ctx, cc, key)).To(Equal(want))
+		Expect(clientcache.GetValue[string](ctx, sc, key)).To(Equal(want))
 		before := counted.Calls()
-		Expect(clientcache.GetValue[string](ctx, cc, key)).To(Equal(want))
+		Expect(clientcache.GetValue[string](ctx, sc, key)).To(Equal(want))
 		Expect(counted.Calls()).To(Equal(before), "the second read was not local")
 	}
-	// recovery returns a condition that holds once the cache has
-	// resubscribed after a loss and serves locally again. (Comparing
-	// tracking IDs would not do: a restarted server hands out the same
-	// IDs again.)
+	// recovery returns a condition that holds once the store has started a
+	// new tracking session after a loss and the cache serves locally again.
+	// (Comparing tracking IDs would not do: a restarted server hands out
+	// the same IDs again.)
 	recovery := func() func() bool {
-		before := logs.FilterMessage("client cache back on").Len()
+		before := logs.FilterMessage("client tracking session started").Len()
 		return func() bool {
 			return cc.Healthy() && store.TrackingID() != 0 &&
-				logs.FilterMessage("client cache back on").Len() > before
+				logs.FilterMessage("client tracking session started").Len() > before
 		}
 	}
 	// tracksAgain checks that a peer's write is seen, through an
@@ -163,11 +126,11 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 		GinkgoHelper()
 		Expect(peer.SetValue(ctx, key, "before")).To(Succeed())
 		// A miss of key remembered earlier goes with an invalidation.
-		Eventually(func() (string, error) { return clientcache.GetValue[string](ctx, cc, key) }).
+		Eventually(func() (string, error) { return clientcache.GetValue[string](ctx, sc, key) }).
 			WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(Equal("before"))
 		cachedLocally(key, "before")
 		Expect(peer.SetValue(ctx, key, "after")).To(Succeed())
-		Eventually(func() (string, error) { return clientcache.GetValue[string](ctx, cc, key) }).
+		Eventually(func() (string, error) { return clientcache.GetValue[string](ctx, sc, key) }).
 			WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(Equal("after"))
 	}
 	BeforeEach(func() { ctx = context.Background() })
@@ -186,13 +149,13 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 		AddReportEntry("CLIENT KILL of the invalidation connection to recovery", time.Since(start))
 
 		// The local copy was dropped: the next read asks the backend.
-		gets := counted.CallsOf("Get")
-		Expect(clientcache.GetValue[string](ctx, cc, "k")).To(Equal("v"))
-		Expect(counted.CallsOf("Get")).To(Equal(gets + 1))
+		gets := counted.CallsOf("Fetch")
+		Expect(clientcache.GetValue[string](ctx, sc, "k")).To(Equal("v"))
+		Expect(counted.CallsOf("Fetch")).To(Equal(gets + 1))
 		tracksAgain("k")
 	})
 
-	It("flushes when a tracked data connection is killed, without a new session", func() {
+	It("drops what a tracked connection fetched when it is killed, without a new session", func() {
 		setup(standaloneServer)
 		Expect(peer.SetValue(ctx, "k", "v")).To(Succeed())
 		cachedLocally("k", "v")
@@ -205,7 +168,7 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 		}
 		// Redis forgot what the killed connection tracked: a peer's write
 		// would go unreported, so the local copy must go, by itself.
-		Eventually(func() uint64 { return cc.Statistics().Invalidations }).
+		Eventually(func() uint64 { return cc.Statistics().Dropped }).
 			WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(BeNumerically(">=", 1))
 		Expect(cc.Healthy()).To(BeTrue())
 		Expect(strconv.FormatInt(store.TrackingID(), 10)).To(Equal(id))
@@ -224,7 +187,7 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 		restarted := time.Now()
 		// The data set is empty now: no read may answer "v".
 		Eventually(func() bool {
-			v, err := clientcache.GetValue[string](ctx, cc, "k")
+			v, err := clientcache.GetValue[string](ctx, sc, "k")
 			Expect(v).NotTo(Equal("v"), "a value from before the restart was served")
 			if err != nil {
 				Expect(err).To(Or(MatchError(domain.ErrNotFound), MatchError(domain.ErrUnavailable)))
@@ -233,7 +196,7 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 		}).WithTimeout(recoveryTimeout).WithPolling(time.Millisecond).Should(BeTrue())
 		AddReportEntry("server restart: kill to recovery", time.Since(killed))
 		AddReportEntry("server restart: back up to recovery", time.Since(restarted))
-		_, err := clientcache.GetValue[string](ctx, cc, "k")
+		_, err := clientcache.GetValue[string](ctx, sc, "k")
 		Expect(err).To(MatchError(domain.ErrNotFound))
 		tracksAgain("k")
 	})
@@ -247,10 +210,10 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 		id := store.TrackingID()
 		_, err := srv.Do("FLUSHALL")
 		Expect(err).NotTo(HaveOccurred())
-		Eventually(func() uint64 { return cc.Statistics().Invalidations }).
+		Eventually(func() uint64 { return cc.Statistics().Dropped }).
 			WithTimeout(5 * time.Second).WithPolling(time.Millisecond).Should(Equal(uint64(2)))
 		for _, k := range []string{"a", "b"} {
-			_, err := clientcache.GetValue[string](ctx, cc, k)
+			_, err := clientcache.GetValue[string](ctx, sc, k)
 			Expect(err).To(MatchError(domain.ErrNotFound))
 		}
 		Expect(cc.Healthy()).To(BeTrue())
@@ -264,17 +227,10 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 		other, otherPlain, err := newTrackedPair(srv)
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func() error { return errors.Join(otherPlain.Close(), other.Close()) })
-		otherCache, err := app.New(other, app.Config{Site: site})
-		Expect(err).NotTo(HaveOccurred())
-		occ, err := clientcache.New(otherCache, other, clientcache.Config{}, clientcache.WithBroadcast(other))
+		occ, err := clientcache.New(other, clientcache.Config{})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(occ.Start(ctx)).To(Succeed())
 		DeferCleanup(func(ctx context.Context) error { return occ.Stop(ctx) })
-		// And this one with broadcast too.
-		Expect(cc.Stop(ctx)).To(Succeed())
-		cc, err = clientcache.New(cc.Cache(), store, clientcache.Config{}, clientcache.WithBroadcast(store))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(cc.Start(ctx)).To(Succeed())
 
 		var mu sync.Mutex
 		var got []string
@@ -287,7 +243,7 @@ var _ = Describe("ClientCache over a tracked standalone store, under faults", La
 		}
 		cc.OnErase(hook("self"))
 		occ.OnErase(hook("other"))
-		Expect(cc.EraseCaches(ctx, "ToDo")).To(Succeed())
+		Expect(sc.EraseCaches(ctx, "ToDo")).To(Succeed())
 		Eventually(func() []string {
 			mu.Lock()
 			defer mu.Unlock()

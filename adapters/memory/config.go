@@ -6,29 +6,12 @@ import (
 	"go.uber.org/zap"
 )
 
-// DefaultInvalidationBuffer is the number of invalidation events a
-// subscription queues for a slow consumer before it drops them and delivers
-// one All event instead.
-const DefaultInvalidationBuffer = 1024
-
-// Config tunes a memory backend. The zero value is ready to use.
-type Config struct {
-	// InvalidationBuffer is how many events each subscription returned by
-	// Store.Invalidations may queue while its consumer is not reading. When
-	// the queue is full the pending events are dropped and the consumer
-	// receives a single domain.Invalidation{All: true, Reason:
-	// domain.ReasonOverflow} instead. Zero or negative means
-	// DefaultInvalidationBuffer.
-	InvalidationBuffer int
-}
+// Config tunes a memory backend. The zero value is ready to use; it has no
+// settings yet, and is kept so that adding one later breaks no caller.
+type Config struct{}
 
 // withDefaults returns c with its zero fields set to their defaults.
-func (c Config) withDefaults() Config {
-	if c.InvalidationBuffer <= 0 {
-		c.InvalidationBuffer = DefaultInvalidationBuffer
-	}
-	return c
-}
+func (c Config) withDefaults() Config { return c }
 
 // Option configures the collaborators of a memory backend; see WithClock and
 // WithLogger.

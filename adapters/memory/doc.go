@@ -1,6 +1,6 @@
 // Package memory is an in-process cache backend: a driven adapter of the
 // hexagon that implements every port of package ports (KeyValue, Hash, Set,
-// List, Suggest, Invalidation, and Pinger) with Go maps instead of a Redis
+// List, Suggest, Tracker, Broadcast and Pinger) with Go maps instead of a Redis
 // server. It needs no server, so tests, examples and single-process
 // deployments can run the core (package app) unchanged; the conformance suite
 // in tests/conformance holds it to the same contract as the Redis adapters,
@@ -19,8 +19,8 @@
 //
 // A DB is guarded by one mutex, so every command is atomic, as in
 // single-threaded Redis. Values are copied on the way in and out: callers
-// never alias stored bytes. Scan snapshots the matching keys and calls its
-// callback without the lock.
+// never alias stored bytes. Scan walks the keyspace in steps, taking the
+// lock for each, and calls its callback without the lock.
 //
 // # Expiry
 //
@@ -31,12 +31,13 @@
 // polling every few milliseconds under a custom clock), also removes expired
 // keys nobody touches, so their invalidations go out on time.
 //
-// # Invalidations
+// # Tracking
 //
-// Store.Invalidations reports, like Redis' CLIENT TRACKING BCAST NOLOOP,
-// every change made through the other handles of the DB, every expiry, and
-// every flush (as an All event). Events are delivered in the order of the
-// changes on a buffered channel, without ever blocking a writer: when a
-// consumer lets its buffer fill up, its pending events are replaced by one
-// All event with domain.ReasonOverflow.
+// A Store implements ports.Tracker as a Redis store does, so the ClientCache
+// behaves the same on both: a handle is one process's client. Every write
+// made through a handle is reported to that handle's sinks before the write
+// returns; a key fetched through a handle (Fetch) is reported to its sinks
+// when another handle changes it, when it expires or is deleted, once per
+// fetch (Redis' default tracking mode, OPTIN); FlushAll makes every handle's
+// sinks drop what they fetched. Reports are synchronous, under the DB lock.
 package memory

@@ -16,28 +16,36 @@ func ExampleNew() {
 	store := memory.New(memory.Config{})
 	defer store.Close()
 
-	// A second client of the same data, and its invalidation stream.
+	// A second client of the same data (another process), which fetches
+	// a key with tracking: a change through store is reported to it.
 	peer := store.Peer()
 	defer peer.Close()
-	events, err := peer.Invalidations(ctx)
+	untrack, err := peer.Track(ctx, printer{})
 	if err != nil {
 		panic(err)
 	}
+	defer untrack()
 
 	if err := store.Set(ctx, "site1|greeting", []byte("hello"), time.Minute); err != nil {
 		panic(err)
 	}
-	v, err := peer.Get(ctx, "site1|greeting")
-	fmt.Println(string(v), err)
-	fmt.Println((<-events).Keys)
+	f, err := peer.Fetch(ctx, "site1|greeting")
+	fmt.Println(string(f.Value), f.TTL.Round(time.Second), err)
+	_ = store.Set(ctx, "site1|greeting", []byte("hi"), 0)
 
 	_, err = store.Get(ctx, "site1|missing")
 	fmt.Println(errors.Is(err, domain.ErrNotFound))
 	// Output:
-	// hello <nil>
-	// [site1|greeting]
+	// hello 1m0s <nil>
+	// changed: [site1|greeting]
 	// true
 }
+
+// printer is a ports.InvalidationSink that prints what it is told.
+type printer struct{}
+
+func (printer) Invalidate(keys []string)         { fmt.Println("changed:", keys) }
+func (printer) Drop(_ *domain.Lease, why string) { fmt.Println("drop everything:", why) }
 
 func ExampleStore_Scan() {
 	ctx := context.Background()

@@ -40,48 +40,64 @@ func newStore(t *testing.T, cfg Config, opts ...Option) *Store {
 	return s
 }
 
-// subscribe subscribes s and returns the channel.
-func subscribe(t *testing.T, s *Store) <-chan domain.Invalidation {
+// recorder is an InvalidationSink that records what it is told.
+type recorder struct {
+	mu    sync.Mutex
+	keys  []string
+	drops []string // reasons
+}
+
+func (r *recorder) Invalidate(keys []string) {
+	r.mu.Lock()
+	r.keys = append(r.keys, keys...)
+	r.mu.Unlock()
+}
+
+func (r *recorder) Drop(_ *domain.Lease, reason string) {
+	r.mu.Lock()
+	r.drops = append(r.drops, reason)
+	r.mu.Unlock()
+}
+
+// take returns and forgets what was reported so far.
+func (r *recorder) take() ([]string, []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k, d := r.keys, r.drops
+	r.keys, r.drops = nil, nil
+	return k, d
+}
+
+// track registers a new recorder with s.
+func track(t *testing.T, s *Store) *recorder {
 	t.Helper()
-	ch, err := s.Invalidations(t.Context())
+	r := &recorder{}
+	untrack, err := s.Track(t.Context(), r)
 	if err != nil {
-		t.Fatalf("Invalidations: %v", err)
+		t.Fatalf("Track: %v", err)
 	}
-	return ch
+	t.Cleanup(untrack)
+	return r
 }
 
-// receive waits up to a second for one event.
-func receive(t *testing.T, ch <-chan domain.Invalidation) domain.Invalidation {
+// expectKeys checks that exactly keys (in any order) were reported since
+// the last check. Reports are synchronous: no waiting.
+func expectKeys(t *testing.T, r *recorder, keys ...string) {
 	t.Helper()
-	select {
-	case ev, ok := <-ch:
-		if !ok {
-			t.Fatal("channel closed")
-		}
-		return ev
-	case <-time.After(time.Second):
-		t.Fatal("no invalidation within 1s")
-	}
-	return domain.Invalidation{}
-}
-
-// expectKeys waits for one event listing exactly keys (in any order).
-func expectKeys(t *testing.T, ch <-chan domain.Invalidation, keys ...string) {
-	t.Helper()
-	ev := receive(t, ch)
-	if ev.All || !sameSet(ev.Keys, keys) {
-		t.Fatalf("got %+v, want keys %q", ev, keys)
+	got, drops := r.take()
+	if len(drops) > 0 || !sameSet(got, keys) {
+		t.Fatalf("got keys %q drops %q, want keys %q", got, drops, keys)
 	}
 }
 
-// expectNone checks that nothing arrives for a short while.
-func expectNone(t *testing.T, ch <-chan domain.Invalidation) {
+// fetch fetches key through s and fails on an error.
+func fetch(t *testing.T, s *Store, key string) domain.Fetched {
 	t.Helper()
-	select {
-	case ev, ok := <-ch:
-		t.Fatalf("unexpected event %+v (open %v)", ev, ok)
-	case <-time.After(30 * time.Millisecond):
+	f, err := s.Fetch(bg, key)
+	if err != nil {
+		t.Fatalf("Fetch %q: %v", key, err)
 	}
+	return f
 }
 
 func sameSet(a, b []string) bool {

@@ -3,6 +3,8 @@ package memory
 import (
 	"context"
 	"fmt"
+	"iter"
+	"maps"
 	"slices"
 	"time"
 
@@ -11,6 +13,10 @@ import (
 
 // defaultScanBatch is the batch size of Scan when the caller passes 0.
 const defaultScanBatch = 100
+
+// scanStep is how many keys one step of Scan visits under the DB lock, at
+// most: it bounds how long a scan for a rare pattern holds the lock.
+const scanStep = 1024
 
 // Get returns a copy of the string stored under key, or an error matching
 // domain.ErrNotFound when the key is missing or expired.
@@ -143,12 +149,17 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 
 // Scan calls fn with batches of at most batch (0: 100) of the live keys that
 // match the Redis glob pattern (see SCAN MATCH); an empty pattern matches
-// no key, as SCAN MATCH "" does (keys are never empty). The matching keys are
-// snapshotted, in byte order, when Scan starts, and fn runs without the DB
-// lock, so it may use the store, and delete the keys it is given. An error
-// from fn stops the scan and is returned as is; so does the end of ctx
-// between batches. A negative batch or a nil fn is rejected with
-// domain.ErrInvalidArgument.
+// no key, as SCAN MATCH "" does (keys are never empty). Like Redis' SCAN
+// cursor it walks the keyspace in steps, remembering only its position, so
+// its memory is one batch whatever the number of keys: each step takes the
+// DB lock, visits at most scanStep keys (in no particular order) and
+// releases it; fn runs without the lock, so it may use the store, and
+// delete the keys it is given. A key present for the whole scan is
+// reported exactly once (Go's map iteration guarantees it, modifications
+// between steps included); keys added or removed during the scan may or may
+// not be, and a FlushAll ends the scan. An error from fn stops the scan
+// and is returned as is; so does the end of ctx between batches. A negative
+// batch or a nil fn is rejected with domain.ErrInvalidArgument.
 func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(keys []string) error) error {
 	t, err := s.begin(ctx, "scan")
 	if err != nil {
@@ -165,26 +176,40 @@ func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(key
 	if batch == 0 {
 		batch = defaultScanBatch
 	}
+	// The cursor is an iterator over the map, advanced only under the
+	// lock; it is paused (not running) while the lock is released.
+	next, stop := iter.Pull(maps.Keys(t.db.keys))
+	defer stop()
+	gen := t.db.keysGen
 	all := pattern == "*"
-	var keys []string
-	for k := range t.db.keys {
-		if t.get(k) != nil && (all || domain.MatchGlob(pattern, k)) {
-			keys = append(keys, k)
-		}
-	}
-	t.end()
-	slices.Sort(keys)
-	for len(keys) > 0 {
-		n := min(batch, len(keys))
-		if err := fn(slices.Clone(keys[:n])); err != nil {
-			return err
-		}
-		keys = keys[n:]
-		if len(keys) > 0 {
-			if err := ctx.Err(); err != nil {
-				return err
+	keys := make([]string, 0, batch)
+	for {
+		done := false
+		for range scanStep {
+			k, ok := next()
+			if !ok || t.db.keysGen != gen {
+				done = true
+				break
+			}
+			if t.get(k) != nil && (all || domain.MatchGlob(pattern, k)) {
+				keys = append(keys, k)
+				if len(keys) == batch {
+					break
+				}
 			}
 		}
+		t.end()
+		if len(keys) == batch || (done && len(keys) > 0) {
+			if err := fn(keys); err != nil {
+				return err
+			}
+			keys = make([]string, 0, batch) // fn may keep the slice it got
+		}
+		if done {
+			return nil
+		}
+		if t, err = s.begin(ctx, "scan"); err != nil {
+			return err
+		}
 	}
-	return nil
 }

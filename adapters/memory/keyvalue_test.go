@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,7 +112,8 @@ func TestCancelledContext(t *testing.T) {
 		func() error { _, err := s.SMembers(ctx, "k"); return err }(),
 		func() error { _, err := s.LPop(ctx, "k"); return err }(),
 		s.Scan(ctx, "*", 0, func([]string) error { return nil }),
-		func() error { _, err := s.Invalidations(ctx); return err }(),
+		func() error { _, err := s.Track(ctx, &recorder{}); return err }(),
+		func() error { _, err := s.Fetch(ctx, "k"); return err }(),
 		func() error { _, err := s.SugLen(ctx, "k"); return err }(),
 		s.Ping(ctx),
 		s.FlushAll(ctx),
@@ -302,5 +306,54 @@ func TestScan(t *testing.T) {
 	err = s.Scan(bg, "*", 1, func([]string) error { calls++; return stop })
 	if err != stop || calls != 1 {
 		t.Errorf("Scan error = %v after %d calls", err, calls)
+	}
+}
+
+// liveHeap returns the heap in use after a collection.
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// TestScanBoundedMemory checks that Scan holds one batch, not the keyspace:
+// over 300,000 keys (a snapshot of their names alone is 4.6 MiB) the live
+// heap grows by less than 1 MiB; every key is reported exactly once. (fn
+// does not delete: freed entries would hide the growth. The conformance
+// suite checks that fn may delete.)
+func TestScanBoundedMemory(t *testing.T) {
+	const n = 300_000
+	s := newStore(t, Config{})
+	for i := range n {
+		must(t, s.Set(bg, "big|"+strconv.Itoa(i), nil, 0))
+	}
+	must(t, s.Set(bg, "bigx|0", nil, 0)) // matched by no pattern below
+
+	seen := make([]bool, n) // allocated before the baseline
+	var calls int
+	var peak uint64
+	before := liveHeap()
+	err := s.Scan(bg, "big|*", 500, func(keys []string) error {
+		if calls++; calls%100 == 0 {
+			peak = max(peak, liveHeap())
+		}
+		for _, k := range keys {
+			i, err := strconv.Atoi(strings.TrimPrefix(k, "big|"))
+			if err != nil || seen[i] {
+				return fmt.Errorf("key %q reported twice or unexpected", k)
+			}
+			seen[i] = true
+		}
+		return nil
+	})
+	must(t, err)
+	growth := int64(max(peak, liveHeap())) - int64(before)
+	t.Logf("Scan of %d keys: %d batches, live heap growth %d KiB", n, calls, growth>>10)
+	if growth > 1<<20 {
+		t.Errorf("live heap grew by %d KiB during Scan, want < 1024", growth>>10)
+	}
+	if i := slices.Index(seen, false); i >= 0 {
+		t.Errorf("key big|%d never reported", i)
 	}
 }

@@ -28,8 +28,8 @@ package memory
 //   - fn returns (next, changed, err). When changed is false nothing is
 //     stored (use it for reads, next is ignored). When changed is true,
 //     next replaces the value (keeping the key's ttl; it may be cur mutated
-//     in place) or, if nil, the key is deleted; in both cases an invalidation
-//     of key goes to the subscribers of the other handles;
+//     in place) or, if nil, the key is deleted; in both cases key is
+//     reported as changed (see emit in invalidation.go);
 //   - when fn returns an error, next and changed are ignored and the error is
 //     returned as is, so fn must not have modified cur in that case;
 //   - fn runs under the DB lock: it must not call Store methods, must not
@@ -46,14 +46,16 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/rediscache/rediscache/adapters/internal/sinkset"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
 )
 
 var (
-	_ ports.Store        = (*Store)(nil)
-	_ ports.Invalidation = (*Store)(nil)
-	_ ports.Pinger       = (*Store)(nil)
+	_ ports.Store     = (*Store)(nil)
+	_ ports.Tracker   = (*Store)(nil)
+	_ ports.Broadcast = (*Store)(nil)
+	_ ports.Pinger    = (*Store)(nil)
 )
 
 // pollInterval bounds the wait of the expiry timer under a custom clock
@@ -64,7 +66,7 @@ const pollInterval = 5 * time.Millisecond
 const wrongTypeMsg = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 // DB is the data shared by the Store handles of one backend: one keyspace
-// guarded by one mutex, the expiry timer and the invalidation subscribers. It
+// guarded by one mutex, the expiry timer and the handles' tracking. It
 // is the in-process counterpart of one Redis server; New creates one and
 // Store.Peer opens more handles on it.
 type DB struct {
@@ -75,6 +77,7 @@ type DB struct {
 	log  *zap.Logger
 
 	keys    map[string]*entry
+	keysGen uint64 // incremented whenever keys is replaced by a new map
 	expires expiryHeap
 
 	timer    *time.Timer
@@ -83,25 +86,30 @@ type DB struct {
 	timerWG  sync.WaitGroup // running or pending timer callbacks
 
 	stores map[*Store]struct{}
-	subs   map[*subscriber]struct{}
 	bcast  map[*bcSub]struct{} // Broadcast subscriptions
 	nextID int64
 	closed bool
 
 	// expired lists the keys the current command found expired; they are
-	// reported to every subscriber when the command ends.
+	// reported when the command ends.
 	expired []string
 }
 
-// Store is one client handle on a DB, like one Redis connection. It
-// implements every port of package ports (Suggest only in suggest.go) plus
-// ports.Pinger. Stores are safe for concurrent use.
+// Store is one client handle on a DB, like one Redis client (a connection
+// pool and its tracking) of one process. It implements every port of
+// package ports (Suggest only in suggest.go) plus ports.Pinger. Stores are
+// safe for concurrent use.
 type Store struct {
 	db       *DB
 	id       int64
-	isClosed atomic.Bool              // set under db.mu, read without it
-	subs     map[*subscriber]struct{} // guarded by db.mu
-	wg       sync.WaitGroup           // subscription goroutines
+	isClosed atomic.Bool // set under db.mu, read without it
+	wg       sync.WaitGroup
+
+	// Tracking (invalidation.go): the sinks, the keys fetched since they
+	// last changed (guarded by db.mu), and the lease of what was fetched.
+	sinks   sinkset.Set
+	tracked map[string]struct{}
+	lease   *domain.Lease
 }
 
 // entry is the value of one key.
@@ -140,7 +148,6 @@ func New(cfg Config, opts ...Option) *Store {
 		log:    o.logger.Named("rediscache").Named("memory"),
 		keys:   make(map[string]*entry),
 		stores: make(map[*Store]struct{}),
-		subs:   make(map[*subscriber]struct{}),
 		bcast:  make(map[*bcSub]struct{}),
 	}
 	db.mu.Lock()
@@ -151,7 +158,7 @@ func New(cfg Config, opts ...Option) *Store {
 // newStoreLocked registers a new handle.
 func (db *DB) newStoreLocked() *Store {
 	db.nextID++
-	s := &Store{db: db, id: db.nextID, subs: make(map[*subscriber]struct{})}
+	s := &Store{db: db, id: db.nextID, tracked: make(map[string]struct{}), lease: domain.NewLease(nil)}
 	if db.closed {
 		s.isClosed.Store(true)
 		return s
@@ -161,8 +168,8 @@ func (db *DB) newStoreLocked() *Store {
 }
 
 // Peer returns a new client handle on the same DB, with its own client id:
-// its writes are reported to s's subscribers and the other way round, as
-// between two Redis connections. Peer of a closed handle, or of a closed DB,
+// its writes are reported to the sinks of s for the keys s fetched, and the
+// other way round, as between two processes on one Redis server. Peer of a closed handle, or of a closed DB,
 // returns a closed handle.
 func (s *Store) Peer() *Store {
 	db := s.db
@@ -179,8 +186,9 @@ func (s *Store) Peer() *Store {
 // DB returns the database s is a handle on.
 func (s *Store) DB() *DB { return s.db }
 
-// Close closes the handle: its subscriptions' channels are closed (before
-// Close returns) and every later call fails with an error matching
+// Close closes the handle: its broadcast subscriptions' channels are closed
+// (before Close returns), its sinks are told to drop everything
+// (domain.ReasonStop), and every later call fails with an error matching
 // domain.ErrClosed. Closing the last open handle of a DB closes the DB, which
 // stops its expiry timer and drops its data. Close is idempotent and always
 // returns nil.
@@ -192,10 +200,9 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.isClosed.Store(true)
-	for sub := range s.subs {
-		delete(db.subs, sub)
-		sub.stop()
-	}
+	s.lease.Revoke()
+	s.sinks.Drop(s.lease, domain.ReasonStop)
+	clear(s.tracked)
 	for sub := range db.bcast {
 		if sub.store == s {
 			sub.stop()
@@ -239,6 +246,7 @@ func (db *DB) closeLocked() {
 	db.closed = true
 	db.stopTimerLocked()
 	db.keys = make(map[string]*entry)
+	db.keysGen++
 	db.expires = nil
 	db.expired = nil
 	db.log.Debug("db closed")
@@ -255,9 +263,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// FlushAll removes every key of the DB (Redis FLUSHALL) and sends
-// domain.Invalidation{All: true, Reason: domain.ReasonFlush} to every
-// subscriber, those of s included: a flush must always clear local caches.
+// FlushAll removes every key of the DB (Redis FLUSHALL) and tells the sinks
+// of every handle, s included, to drop what they fetched
+// (domain.ReasonFlushAll): a flush must always clear local caches.
 func (s *Store) FlushAll(ctx context.Context) error {
 	t, err := s.begin(ctx, "flushall")
 	if err != nil {
@@ -266,12 +274,11 @@ func (s *Store) FlushAll(ctx context.Context) error {
 	defer t.end()
 	db := s.db
 	db.keys = make(map[string]*entry)
+	db.keysGen++
 	db.expires = nil
 	db.expired = nil // the flush reports them
 	db.stopTimerLocked()
-	for sub := range db.subs {
-		db.deliver(sub, domain.Invalidation{All: true, Reason: domain.ReasonFlush})
-	}
+	db.flushTracking()
 	return nil
 }
 
@@ -309,8 +316,8 @@ func (s *Store) begin(ctx context.Context, op string, keys ...string) (tx, error
 	return tx{s: s, db: db, now: db.now()}, nil
 }
 
-// end reports the keys found expired (to every subscriber), then the keys the
-// command changed (to the subscribers of other handles), and unlocks.
+// end reports the keys found expired, then the keys the command changed
+// (see emit), and unlocks.
 func (t *tx) end() {
 	db := t.db
 	if len(db.expired) > 0 {
@@ -455,8 +462,7 @@ func (db *DB) stopTimerLocked() {
 	db.timerAt = time.Time{}
 }
 
-// onTimer removes the expired keys, reports them to every subscriber and
-// re-arms the timer.
+// onTimer removes the expired keys, reports them and re-arms the timer.
 func (db *DB) onTimer(gen uint64) {
 	defer db.timerWG.Done()
 	db.mu.Lock()

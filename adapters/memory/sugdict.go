@@ -162,7 +162,7 @@ func (d *sugDict) entries() []string {
 }
 
 // get returns the best suggestions for prefix like FT.SUGGET: at most max
-// (1..domain.MaxSugMax, anything else meaning domain.DefaultSugMax), best
+// (1..domain.MaxSugMax, anything else meaning domain.ModuleSugMax), best
 // ranking score first. It fails with errInvalidQuery when prefix has 200
 // bytes or 100 runes or more.
 func (d *sugDict) get(prefix string, fuzzy bool, max int) ([]sugMatch, error) {
@@ -179,7 +179,7 @@ func (d *sugDict) get(prefix string, fuzzy bool, max int) ([]sugMatch, error) {
 	}
 	num := max
 	if num < 1 || num > domain.MaxSugMax {
-		num = domain.DefaultSugMax
+		num = domain.ModuleSugMax
 	}
 	maxDist := int32(0)
 	if fuzzy {

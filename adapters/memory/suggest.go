@@ -24,7 +24,7 @@ const sugKind = "trietype0"
 // with domain.ErrInvalidArgument before anything is stored. With no
 // suggestions it only returns the size. The key is created even when no
 // suggestion is stored (an empty string, or a score that is 0 in float32),
-// and every call that adds reports key to the invalidation subscribers of
+// and every call that adds reports key as changed (see emit) to the tracking of
 // the other handles, as the module does. A key of another type fails with
 // domain.ErrWrongType.
 func (s *Store) SugAdd(ctx context.Context, key string, suggestions ...domain.Suggestion) (int64, error) {
@@ -65,8 +65,9 @@ func (s *Store) SugAdd(ctx context.Context, key string, suggestions ...domain.Su
 // SugGet returns the suggestions of the dictionary under key that match
 // prefix, best ranking score first, as FT.SUGGET does (see sugdict.go):
 // case-insensitive prefix match (within Levenshtein distance 1 with
-// opts.Fuzzy), at most opts.Max results (domain.DefaultSugMax when Max is
-// outside 1..domain.MaxSugMax). Score is the module's ranking score, set
+// opts.Fuzzy), at most opts.Limit() results (10 for a zero Max, as
+// Frappe's sugget asks; 5 for a Max outside 1..10, as the module gives).
+// Score is the module's ranking score, set
 // only with opts.WithScores; Payload is a copy, set only with
 // opts.WithPayloads. A missing key gives no suggestions and no error; on an
 // existing key a prefix of 200 bytes or 100 runes or more fails with
@@ -80,7 +81,7 @@ func (s *Store) SugGet(ctx context.Context, key, prefix string, opts domain.SugG
 		if d == nil {
 			return nil, false, nil
 		}
-		matches, err := d.get(prefix, opts.Fuzzy, opts.Max)
+		matches, err := d.get(prefix, opts.Fuzzy, opts.Limit())
 		if err != nil {
 			return nil, false, fmt.Errorf("%s %q: %w: %w", op, key, domain.ErrInvalidArgument, err)
 		}
@@ -110,7 +111,7 @@ func (s *Store) SugGet(ctx context.Context, key, prefix string, opts domain.SugG
 // 1.2.2 does, for a string that is only a common prefix of others (then
 // nothing visible is removed but the size counter decreases; see
 // sugdict.go). Like 1.2.2 it keeps the key when the dictionary becomes
-// empty. A deletion is reported to the invalidation subscribers of the
+// empty. A deletion is reported to the tracking of the
 // other handles (Redis does not report FT.SUGDEL, which no cache relies
 // on). A key of another type fails with domain.ErrWrongType.
 func (s *Store) SugDel(ctx context.Context, key, str string) (bool, error) {

@@ -1,32 +1,16 @@
 package sentinel
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
 	"strconv"
-	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap/zapcore"
 
+	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/domain"
-)
-
-// Defaults of Config. A zero field means its default. They are those of the
-// standalone adapter.
-const (
-	// DefaultDialTimeout bounds the establishment of one connection, to a
-	// sentinel or to the master.
-	DefaultDialTimeout = 5 * time.Second
-	// DefaultReadTimeout bounds the wait for one reply.
-	DefaultReadTimeout = 3 * time.Second
-	// DefaultWriteTimeout bounds the sending of one command.
-	DefaultWriteTimeout = 3 * time.Second
-	// DefaultProtocol is RESP2, which the invalidation stream (CLIENT
-	// TRACKING with REDIRECT) and the parsing of RediSearch replies rely
-	// on, as Frappe's cache connection does.
-	DefaultProtocol = 2
 )
 
 // Config describes a Redis deployment behind Sentinel: where the sentinels
@@ -53,37 +37,16 @@ type Config struct {
 	// SentinelPassword authenticates to the sentinels (their requirepass).
 	// Default: none. It never appears in errors or logs.
 	SentinelPassword string
-	// Username is the ACL user for the master (Frappe's
-	// redis_cache_master_username). Default: none. Only sent together with
-	// Password.
-	Username string
-	// Password authenticates to the master (Frappe's
-	// redis_cache_master_password). Default: none. It never appears in
-	// errors or logs.
-	Password string
 	// DB is the database selected on every master connection. Default 0.
 	DB int
-	// TLS enables TLS with this configuration, towards the sentinels and
-	// the master alike. Default: nil, no TLS.
-	TLS *tls.Config
-	// DialTimeout bounds the establishment of one connection, to a
-	// sentinel or to the master. Default DefaultDialTimeout.
-	DialTimeout time.Duration
-	// ReadTimeout bounds the wait for one reply. Default
-	// DefaultReadTimeout.
-	ReadTimeout time.Duration
-	// WriteTimeout bounds the sending of one command. Default
-	// DefaultWriteTimeout.
-	WriteTimeout time.Duration
-	// PoolSize is the number of pooled connections to the master. Default:
-	// go-redis' default, 10 per GOMAXPROCS.
-	PoolSize int
-	// MaxRetries is how many times a command that failed on a network
-	// error (or on READONLY, LOADING, MASTERDOWN during a failover) is
-	// retried; -1 disables retries. Default: go-redis' default, 3.
-	MaxRetries int
-	// Protocol is the RESP version, 2 or 3. Default DefaultProtocol (2).
-	Protocol int
+	// Connection holds the credentials of the master (Frappe's
+	// redis_cache_master_username and redis_cache_master_password), TLS
+	// (towards the sentinels and the master alike: go-redis has one TLS
+	// configuration for both, so TLS data nodes need sentinels that speak
+	// TLS, on the addresses given in SentinelAddrs), timeouts and pool
+	// settings, shared with the other Redis adapters. Default: the zero
+	// connection.Options.
+	Connection connection.Options
 }
 
 // Validate reports every problem of c at once, each matching
@@ -125,55 +88,23 @@ func (c Config) options() (*redis.FailoverOptions, error) {
 	if c.SentinelUsername != "" && c.SentinelPassword == "" {
 		add("SentinelUsername is set without SentinelPassword")
 	}
-	if c.Username != "" && c.Password == "" {
-		add("Username is set without Password")
-	}
-	if c.DialTimeout < 0 {
-		add("negative DialTimeout %v", c.DialTimeout)
-	}
-	if c.ReadTimeout < 0 {
-		add("negative ReadTimeout %v", c.ReadTimeout)
-	}
-	if c.WriteTimeout < 0 {
-		add("negative WriteTimeout %v", c.WriteTimeout)
-	}
-	if c.PoolSize < 0 {
-		add("negative PoolSize %d", c.PoolSize)
-	}
-	if c.MaxRetries < -1 {
-		add("MaxRetries %d below -1", c.MaxRetries)
+	for _, err := range c.Connection.Validate() {
+		problems = append(problems, fmt.Errorf("rediscache: sentinel config: Connection: %w", err))
 	}
 	if c.DB < 0 {
 		add("negative DB %d", c.DB)
-	}
-	protocol := pick(c.Protocol, DefaultProtocol)
-	if protocol != 2 && protocol != 3 {
-		add("Protocol %d is neither 2 nor 3", protocol)
 	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
 	}
 
-	return &redis.FailoverOptions{
-		MasterName:       c.MasterName,
-		SentinelAddrs:    addrs,
-		SentinelUsername: c.SentinelUsername,
-		SentinelPassword: c.SentinelPassword,
-		Username:         c.Username,
-		Password:         c.Password,
-		DB:               c.DB,
-		TLSConfig:        c.TLS,
-		DialTimeout:      pick(c.DialTimeout, DefaultDialTimeout),
-		ReadTimeout:      pick(c.ReadTimeout, DefaultReadTimeout),
-		WriteTimeout:     pick(c.WriteTimeout, DefaultWriteTimeout),
-		PoolSize:         c.PoolSize,
-		MaxRetries:       c.MaxRetries,
-		Protocol:         protocol,
-		// One dial per attempt: go-redis would otherwise dial up to five
-		// times, 100 ms apart, inside every attempt, and a cache must fail
-		// fast.
-		DialerRetries: 1,
-	}, nil
+	u := c.Connection.Universal()
+	u.MasterName = c.MasterName
+	u.Addrs = addrs
+	u.SentinelUsername = c.SentinelUsername
+	u.SentinelPassword = c.SentinelPassword
+	u.DB = c.DB
+	return u.Failover(), nil
 }
 
 // NormalizeAddr checks a sentinel address and returns it in the form
@@ -200,11 +131,28 @@ func NormalizeAddr(addr string) (string, error) {
 	return net.JoinHostPort(host, strconv.Itoa(n)), nil
 }
 
-// pick returns v when set, else def.
-func pick[T comparable](v, def T) T {
-	var zero T
-	if v != zero {
-		return v
-	}
-	return def
+// view is the printable form of c: the sentinel and master passwords
+// redacted.
+func (c Config) view() connection.View {
+	return connection.View{Type: "sentinel.Config", Fields: []connection.Field{
+		{Name: "MasterName", Value: c.MasterName},
+		{Name: "SentinelAddrs", Value: c.SentinelAddrs},
+		{Name: "SentinelUsername", Value: c.SentinelUsername},
+		{Name: "SentinelPassword", Value: connection.Secret(c.SentinelPassword)},
+		{Name: "DB", Value: c.DB},
+		{Name: "Connection", Value: c.Connection.View()},
+	}}
+}
+
+// String shows c with SentinelPassword and Connection.Password redacted
+// (%v, %+v, %s).
+func (c Config) String() string { return c.view().String() }
+
+// GoString is String in Go-like syntax (%#v).
+func (c Config) GoString() string { return c.view().GoString() }
+
+// MarshalLogObject logs c as zap.Object or zap.Any do, the sentinel and
+// master passwords redacted. (zap.Reflect would bypass it.)
+func (c Config) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+	return c.view().MarshalLogObject(enc)
 }

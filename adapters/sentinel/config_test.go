@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"crypto/tls"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"slices"
 	"testing"
 	"time"
@@ -14,13 +15,8 @@ func TestOptions(t *testing.T) {
 		SentinelAddrs:    []string{"10.0.0.1:26379", "[::1]:026379", "10.0.0.1:26379"},
 		SentinelUsername: "su",
 		SentinelPassword: "sp",
-		Username:         "mu",
-		Password:         "mp",
 		DB:               3,
-		TLS:              tlsCfg,
-		ReadTimeout:      time.Second,
-		PoolSize:         7,
-		MaxRetries:       -1,
+		Connection:       connection.Options{Username: "mu", Password: "mp", TLS: tlsCfg, ReadTimeout: time.Second, PoolSize: 7, MaxRetries: -1},
 	}.options()
 	if err != nil {
 		t.Fatal(err)
@@ -36,12 +32,12 @@ func TestOptions(t *testing.T) {
 		{"Password", fo.Password, "mp"},
 		{"DB", fo.DB, 3},
 		{"TLSConfig", fo.TLSConfig, tlsCfg},
-		{"DialTimeout", fo.DialTimeout, DefaultDialTimeout},
+		{"DialTimeout", fo.DialTimeout, connection.DefaultDialTimeout},
 		{"ReadTimeout", fo.ReadTimeout, time.Second},
-		{"WriteTimeout", fo.WriteTimeout, DefaultWriteTimeout},
+		{"WriteTimeout", fo.WriteTimeout, connection.DefaultWriteTimeout},
 		{"PoolSize", fo.PoolSize, 7},
 		{"MaxRetries", fo.MaxRetries, -1},
-		{"Protocol", fo.Protocol, DefaultProtocol},
+		{"Protocol", fo.Protocol, connection.DefaultProtocol},
 		{"DialerRetries", fo.DialerRetries, 1},
 	}
 	for _, c := range checks {

@@ -1,9 +1,9 @@
 // Package sentinel is the adapter for Redis behind Redis Sentinel: it
 // implements every data port of package ports ([ports.KeyValue],
 // [ports.Hash], [ports.Set], [ports.List], [ports.Suggest]) and
-// [ports.Pinger] on go-redis' failover client, and [Tracked] adds
-// [ports.Invalidation] and [ports.Broadcast] for the ClientCache. It is the
-// Go form of Frappe's get_sentinel_connection(...).master_for(...).
+// [ports.Pinger] on go-redis' failover client, and [ports.Tracker] and
+// [ports.Broadcast] for the ClientCache. It is the Go form of Frappe's
+// get_sentinel_connection(...).master_for(...).
 //
 // In the hexagon it is a driven adapter. It only turns a [Config] into
 // go-redis failover clients; the commands, the translation of Redis errors
@@ -39,6 +39,17 @@
 // ReadTimeout). Data calls made while the master cannot be found fail with
 // the same kind of error, after at most about (MaxRetries+1) × DialTimeout.
 //
-// The connections speak RESP2 by default ([DefaultProtocol]), which the
-// invalidation stream and RediSearch replies need.
+// The connections speak RESP2 by default (connection.DefaultProtocol),
+// which the invalidation stream and RediSearch replies need.
+//
+// # Client-side caching
+//
+// Client tracking works as on the standalone adapter (see its package
+// documentation): one invalidation connection and a few tracked
+// connections to the master, whatever the number of caches. They are
+// failover clients too, but tracking does not survive a failover: when the
+// connections to the old master close, every value they covered is dropped
+// and tracking is re-established on the new master.
 package sentinel
+
+//go:generate go run ../internal/forward

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"log"
 	"time"
 
@@ -19,8 +20,7 @@ func ExampleNew() {
 		MasterName:       "mymaster",
 		SentinelAddrs:    []string{"10.0.0.5:26379", "10.0.0.6:26379", "[fd00::7]:26379"},
 		SentinelPassword: "sentinel-secret",
-		Password:         "master-secret",
-		DialTimeout:      time.Second,
+		Connection:       connection.Options{Password: "master-secret", DialTimeout: time.Second},
 	})
 	if err != nil {
 		log.Fatal(err) // an invalid Config; nothing was dialled yet
@@ -50,10 +50,12 @@ func ExampleNew() {
 	}
 }
 
-// ExampleNewTracked builds a store whose invalidation stream feeds a
-// ClientCache (see app/clientcache).
-func ExampleNewTracked() {
-	store, err := sentinel.NewTracked(sentinel.Config{
+// ExampleStore_Track shows what the ClientCache (app/clientcache) does with
+// a store: it registers a sink for invalidations and fetches values with
+// tracking.
+func ExampleStore_Track() {
+	ctx := context.Background()
+	store, err := sentinel.New(sentinel.Config{
 		MasterName:    "mymaster",
 		SentinelAddrs: []string{"127.0.0.1:26379"},
 	})
@@ -61,11 +63,20 @@ func ExampleNewTracked() {
 		log.Fatal(err)
 	}
 	defer store.Close()
-	events, err := store.Invalidations(context.Background())
+	untrack, err := store.Track(ctx, printSink{})
+	if err != nil {
+		log.Fatal(err) // the master is unreachable; the store keeps trying
+	}
+	defer untrack()
+	f, err := store.Fetch(ctx, "site1|settings")
 	if err != nil {
 		log.Fatal(err)
 	}
-	for ev := range events {
-		fmt.Println(ev.Keys, ev.All)
-	}
+	fmt.Println(string(f.Value), f.Found, f.TTL) // a later change prints "changed: [site1|settings]"
 }
+
+// printSink prints what a store's tracking reports.
+type printSink struct{}
+
+func (printSink) Invalidate(keys []string)            { fmt.Println("changed:", keys) }
+func (printSink) Drop(_ *domain.Lease, reason string) { fmt.Println("drop everything:", reason) }

@@ -18,35 +18,32 @@ import (
 )
 
 var (
-	_ ports.Store  = (*Store)(nil)
-	_ ports.Pinger = (*Store)(nil)
+	_ ports.Store     = (*Store)(nil)
+	_ ports.Pinger    = (*Store)(nil)
+	_ ports.Tracker   = (*Store)(nil)
+	_ ports.Broadcast = (*Store)(nil)
 )
 
-// Store is a store on the master of a Sentinel deployment. Its methods are
-// those of the embedded redisstore.Store, which go doc does not list here,
-// except Ping, which is its own:
-//
-//   - [ports.KeyValue]: Get, Set, Del, Exists, Expire, TTL, Scan;
-//   - [ports.Hash]: HSet, HGet, HExists, HGetAll, HKeys, HDel, HDelBatch;
-//   - [ports.Set]: SAdd, SRem, SIsMember, SPop, SRandMember, SMembers;
-//   - [ports.List]: LPush, RPush, LPop, RPop, LLen, LRange, LTrim;
-//   - [ports.Suggest]: SugAdd, SugGet, SugDel, SugLen;
-//   - [ports.Pinger]: [Store.Ping], whose error says what is wrong;
-//   - Close() error closes the connections. It is idempotent; calls made
-//     after it fail with an error matching domain.ErrClosed;
-//   - Client() redis.UniversalClient returns the underlying go-redis
-//     failover client (a *redis.Client), for features beyond the ports and
-//     for tests.
+// Store is a store on the master of a Sentinel deployment. It implements
+// the data ports ([ports.KeyValue], [ports.Hash], [ports.Set], [ports.List],
+// [ports.Suggest]), [ports.Pinger] ([Store.Ping] says what is wrong),
+// [ports.Tracker] (client tracking on the master for the ClientCache:
+// Track, Fetch, Tracking, TrackingID) and [ports.Broadcast] (Publish,
+// Subscribe, on the master). Close ends tracking and subscriptions and
+// closes the connections; it is idempotent, and calls made after it fail
+// with an error matching domain.ErrClosed. Client returns the underlying
+// go-redis failover client (a *redis.Client), for features beyond the
+// ports and for tests.
 //
 // The port interfaces document the behaviour; every error matches one of
 // the domain errors (or context.Canceled / context.DeadlineExceeded). A
 // Store is safe for concurrent use.
 type Store struct {
-	*redisstore.Store
-	d *deployment
+	rs *redisstore.Store
+	d  *deployment
 }
 
-// Option configures New and NewTracked.
+// Option configures New.
 type Option interface {
 	apply(*options)
 }
@@ -90,9 +87,10 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 	d := newDeployment(fo, o.logger)
 	d.logCreated("sentinel store created")
 	return &Store{
-		Store: redisstore.New(d.newClient(nil, 0),
+		rs: redisstore.NewTracked(d.newClient,
 			redisstore.WithLogger(o.logger),
 			redisstore.WithEndpoint(d.endpoint()),
+			redisstore.WithTrackingPool(cfg.Connection.WithDefaults().TrackingPoolSize),
 		),
 		d: d,
 	}, nil
@@ -112,7 +110,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 // Messages never contain a password. Ping returns within 2 × (DialTimeout +
 // ReadTimeout), or when ctx ends if that is sooner.
 func (s *Store) Ping(ctx context.Context) error {
-	return s.d.ping(ctx, s.Store.Ping)
+	return s.d.ping(ctx, s.rs.Ping)
 }
 
 // deployment is what a store knows about its Sentinel deployment: the
@@ -143,16 +141,18 @@ func (d *deployment) logCreated(msg string) {
 		zap.Bool("tls", d.opts.TLSConfig != nil))
 }
 
-// newClient builds a failover client. onConnect (nil for none) runs on
-// every connection to the master, never on the sentinel connections the
-// client opens to find it; poolSize > 0 overrides the pool size.
+// newClient builds a failover client (a redisstore.ClientFactory).
+// onConnect (nil for none) runs on every connection to the master, never on
+// the sentinel connections the client opens to find it; poolSize > 0 asks
+// for a dedicated client: that pool size, no retries.
 func (d *deployment) newClient(onConnect func(context.Context, *redis.Conn) error, poolSize int) *redis.Client {
 	fo := d.opts // go-redis keeps the pointer: every client gets its own copy
 	fo.SentinelAddrs = slices.Clone(d.opts.SentinelAddrs)
 	fo.OnConnect = masterOnly(onConnect)
 	if poolSize > 0 {
 		fo.PoolSize = poolSize
-		fo.MinIdleConns = 0
+		fo.MinIdleConns, fo.MaxIdleConns, fo.MaxRetries = 0, 0, -1
+		fo.PipelinePoolSize = -1 // pipelines on the one connection
 	}
 	c := redis.NewFailoverClient(&fo)
 	c.AddHook(masterHook{d})
@@ -216,12 +216,16 @@ func isLookupFailure(err error) bool {
 }
 
 // lookupError describes why no sentinel gave the master's address. It
-// matches domain.ErrUnavailable only: the go-redis error is summarised in
+// matches domain.ErrUnavailable only (domain.ErrRefused too when the
+// sentinels rejected the credentials): the go-redis error is summarised in
 // the message, not kept in the chain (it may hold redis.Nil).
-type lookupError struct{ msg string }
+type lookupError struct {
+	msg  string
+	kind error // domain.ErrUnavailable or domain.ErrRefused
+}
 
 func (e *lookupError) Error() string { return e.msg }
-func (e *lookupError) Unwrap() error { return domain.ErrUnavailable }
+func (e *lookupError) Unwrap() error { return e.kind }
 
 // lookupError classifies the answers of the sentinels in err (the joined
 // errors of go-redis' lookup).
@@ -248,17 +252,17 @@ func (d *deployment) lookupError(err error) error {
 
 func (d *deployment) unknownMaster() error {
 	return &lookupError{fmt.Sprintf("rediscache: sentinel: %v: sentinels don't know master %q (asked %s): check the master name",
-		domain.ErrUnavailable, d.opts.MasterName, strings.Join(d.opts.SentinelAddrs, ", "))}
+		domain.ErrUnavailable, d.opts.MasterName, strings.Join(d.opts.SentinelAddrs, ", ")), domain.ErrUnavailable}
 }
 
 func (d *deployment) sentinelAuth(addrs []string) error {
 	return &lookupError{fmt.Sprintf("rediscache: sentinel: %v: sentinel %s rejected the credentials: authentication failed (check the sentinel username and password)",
-		domain.ErrUnavailable, strings.Join(addrs, ", "))}
+		domain.ErrRefused, strings.Join(addrs, ", ")), domain.ErrRefused}
 }
 
 func (d *deployment) noSentinel(addrs, details []string) error {
 	return &lookupError{fmt.Sprintf("rediscache: sentinel: %v: no sentinel reachable (tried %s): %s",
-		domain.ErrUnavailable, strings.Join(addrs, ", "), strings.Join(details, "; "))}
+		domain.ErrUnavailable, strings.Join(addrs, ", "), strings.Join(details, "; ")), domain.ErrUnavailable}
 }
 
 // joined returns the errors joined inside err (the per-sentinel answers of
@@ -369,7 +373,7 @@ func (d *deployment) diagnose(ctx context.Context) error {
 		return nil
 	case redisstore.IsAuthError(err):
 		return fmt.Errorf("rediscache: sentinel: %w: master %q at %s rejected the credentials: authentication failed (check the master username and password)",
-			domain.ErrUnavailable, d.opts.MasterName, master)
+			domain.ErrRefused, d.opts.MasterName, master)
 	}
 	return fmt.Errorf("rediscache: sentinel: %w: master %q at %s (reported by sentinel %s) does not answer: %v",
 		domain.ErrUnavailable, d.opts.MasterName, master, from, err)

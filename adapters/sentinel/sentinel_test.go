@@ -3,6 +3,7 @@ package sentinel_test
 import (
 	"context"
 	"errors"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"net"
 	"strings"
 	"testing"
@@ -102,14 +103,8 @@ func TestConfigValidate(t *testing.T) {
 		MasterName:       "mymaster",
 		SentinelAddrs:    []string{"ok:26379", "::1:26379", "host", "host:abc", ":26379", "h:0"},
 		SentinelUsername: "u",
-		Username:         "v",
-		DialTimeout:      -1,
-		ReadTimeout:      -1,
-		WriteTimeout:     -1,
-		PoolSize:         -1,
-		MaxRetries:       -2,
 		DB:               -1,
-		Protocol:         4,
+		Connection:       connection.Options{Username: "v", DialTimeout: -1, ReadTimeout: -1, WriteTimeout: -1, PoolSize: -1, MaxRetries: -2, Protocol: 4},
 	}
 	err = bad.Validate()
 	wantErr(t, err, domain.ErrInvalidArgument)
@@ -127,7 +122,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("Validate rejects a good address:\n%s", msg)
 	}
 
-	good := sentinel.Config{MasterName: "m", SentinelAddrs: []string{"[::1]:26379"}, SentinelPassword: secret, Password: secret}
+	good := sentinel.Config{MasterName: "m", SentinelAddrs: []string{"[::1]:26379"}, SentinelPassword: secret, Connection: connection.Options{Password: secret}}
 	noErr(t, good.Validate())
 	bad = good
 	bad.DB = -1
@@ -135,9 +130,18 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("Validate = %v: want an error without the password", err)
 	}
 
-	_, err = sentinel.NewTracked(sentinel.Config{MasterName: "m", SentinelAddrs: []string{"h:1"}, Protocol: 3})
+	resp3, err := sentinel.New(sentinel.Config{MasterName: "m", SentinelAddrs: []string{"h:1"}, Connection: connection.Options{Protocol: 3}})
+	noErr(t, err)
+	defer resp3.Close()
+	_, err = resp3.Track(context.Background(), nopSink{})
 	wantErr(t, err, domain.ErrInvalidArgument)
 }
+
+// nopSink is an InvalidationSink that ignores everything.
+type nopSink struct{}
+
+func (nopSink) Invalidate([]string)        {}
+func (nopSink) Drop(*domain.Lease, string) {}
 
 func TestNormalizeAddr(t *testing.T) {
 	for in, want := range map[string]string{
@@ -162,7 +166,7 @@ func TestNormalizeAddr(t *testing.T) {
 
 func TestNoSentinelReachable(t *testing.T) {
 	addrs := []string{closedAddr(t), closedAddr(t)}
-	s := newStore(t, sentinel.Config{MasterName: "mymaster", SentinelAddrs: addrs, DialTimeout: timeout, ReadTimeout: timeout})
+	s := newStore(t, sentinel.Config{MasterName: "mymaster", SentinelAddrs: addrs, Connection: connection.Options{DialTimeout: timeout, ReadTimeout: timeout}})
 	err := pingErr(t, s, append([]string{"no sentinel reachable", "connection refused"}, addrs...)...)
 	t.Logf("Ping: %v", err)
 
@@ -189,9 +193,7 @@ func TestDeployment(t *testing.T) {
 		MasterName:       top.MasterName(),
 		SentinelAddrs:    []string{sentinelAddr},
 		SentinelPassword: sentinelPW,
-		Password:         masterPW,
-		DialTimeout:      timeout,
-		ReadTimeout:      timeout,
+		Connection:       connection.Options{Password: masterPW, DialTimeout: timeout, ReadTimeout: timeout},
 	}
 
 	t.Run("good", func(t *testing.T) {
@@ -213,7 +215,7 @@ func TestDeployment(t *testing.T) {
 			t.Fatalf("Client() is a %T", s.Client())
 		}
 		if o := c.Options(); o.Protocol != 2 || o.DialTimeout != timeout || o.ReadTimeout != timeout ||
-			o.WriteTimeout != sentinel.DefaultWriteTimeout || o.DialerRetries != 1 {
+			o.WriteTimeout != connection.DefaultWriteTimeout || o.DialerRetries != 1 {
 			t.Errorf("options not applied: protocol %d, timeouts %v %v %v, dialer retries %d",
 				o.Protocol, o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.DialerRetries)
 		}
@@ -259,7 +261,7 @@ func TestDeployment(t *testing.T) {
 	for name, pw := range map[string]string{"wrong": "wrong-" + masterPW, "missing": ""} {
 		t.Run(name+" master password", func(t *testing.T) {
 			cfg := good
-			cfg.Password = pw
+			cfg.Connection.Password = pw
 			err := pingErr(t, newStore(t, cfg), `master "mymaster" at `+top.Master().Addr()+" rejected the credentials",
 				"master username and password")
 			t.Logf("Ping: %v", err)
@@ -275,31 +277,45 @@ func TestDeployment(t *testing.T) {
 	})
 
 	t.Run("tracked", func(t *testing.T) {
-		s, err := sentinel.NewTracked(good)
-		noErr(t, err)
-		defer s.Close()
+		s := newStore(t, good)
 		peer := newStore(t, good)
 		noErr(t, s.Ping(ctx))
-		events, err := s.Invalidations(ctx)
+		changed := make(chan []string, 8)
+		untrack, err := s.Track(ctx, chanSink(changed))
 		noErr(t, err)
+		defer untrack()
 		noErr(t, s.Set(ctx, "tracked", []byte("v1"), 0))
-		_, err = s.Get(ctx, "tracked")
+		<-changed // the own write, reported before Set returned
+		f, err := s.Fetch(ctx, "tracked")
 		noErr(t, err)
+		if string(f.Value) != "v1" {
+			t.Fatalf("Fetch = %q", f.Value)
+		}
 		noErr(t, peer.Set(ctx, "tracked", []byte("v2"), 0))
 		select {
-		case ev := <-events:
-			if len(ev.Keys) != 1 || ev.Keys[0] != "tracked" {
-				t.Fatalf("event %+v, want the key tracked", ev)
+		case keys := <-changed:
+			if len(keys) != 1 || keys[0] != "tracked" {
+				t.Fatalf("invalidated %q, want the key tracked", keys)
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatal("no invalidation within 5s")
 		}
 
 		cfg := good
-		cfg.Password = "wrong-" + masterPW
-		bad, err := sentinel.NewTracked(cfg)
-		noErr(t, err)
-		defer bad.Close()
-		pingErr(t, bad, "master", "rejected the credentials")
+		cfg.Connection.Password = "wrong-" + masterPW
+		pingErr(t, newStore(t, cfg), "master", "rejected the credentials")
 	})
 }
+
+// chanSink sends every invalidation to its channel (without blocking: a
+// full channel drops it).
+type chanSink chan []string
+
+func (c chanSink) Invalidate(keys []string) {
+	select {
+	case c <- keys:
+	default:
+	}
+}
+
+func (chanSink) Drop(*domain.Lease, string) {}

@@ -14,33 +14,37 @@
 // password). Every call made while the server is unreachable fails the
 // same way, after at most about (MaxRetries+1) × DialTimeout.
 //
-// The connections speak RESP2 by default ([DefaultProtocol]), which the
-// invalidation stream and RediSearch replies need.
+// The connections speak RESP2 by default (connection.DefaultProtocol),
+// which the invalidation stream and RediSearch replies need.
 //
 // # Client-side caching
 //
-// [NewTracked] returns a [Tracked] store: a Store that also implements
-// [ports.Invalidation] and [ports.Broadcast], for the ClientCache
-// (app/clientcache). It uses Redis CLIENT TRACKING the way Frappe does:
-// RESP2, default tracking mode, NOLOOP, invalidations REDIRECTed to a
-// dedicated Pub/Sub connection subscribed to __redis__:invalidate. RESP2 is
-// required: a Config (or URL) asking for Protocol 3 is rejected.
+// A Store implements [ports.Tracker] and [ports.Broadcast] for the
+// ClientCache (app/clientcache), with Redis CLIENT TRACKING in RESP2
+// two-connection mode, OPTIN (only what a ClientCache fetches is tracked).
+// RESP2 is required: on a Config (or URL) asking for Protocol 3, Track
+// fails with domain.ErrInvalidArgument.
 //
-// A Tracked store opens, besides the pool of data connections:
+// Besides the pool of the host's commands (Connection.PoolSize), a Store
+// that is tracking opens, whatever the number of ClientCaches and sites
+// using it:
 //
-//   - per Invalidations call (one live at a time), one connection for the
-//     invalidations. Every data connection opened during the session runs
-//     CLIENT TRACKING ON REDIRECT <that connection's ID> NOLOOP; the session swaps
-//     in a new data pool for that, and closes the previous one after a
-//     grace period (in-flight commands finish on it);
+//   - one connection subscribed to __redis__:invalidate (the REDIRECT
+//     target), read by one goroutine that hands every invalidation to the
+//     caches at once;
+//   - at most Connection.TrackingPoolSize tracked connections (CLIENT
+//     TRACKING ON REDIRECT <id> OPTIN), on which the caches' fetches run
+//     (CLIENT CACHING YES, MULTI, PTTL, GET, EXEC: the value with its TTL);
 //   - per Subscribe call, one connection for that channel.
 //
-// Neither kind of connection is ever re-established behind the caller's
-// back: when one fails (or a health PING goes unanswered, within about
-// three seconds of silence) its channel is closed, and the caller (the
-// ClientCache) drops what it cached and subscribes again. A data
-// connection of the session that closes, or that the server closes (an
-// idle timeout, CLIENT KILL), makes Redis forget what it tracked: the
-// session then sends an All event (domain.ReasonReconnect). Without a live
-// session the data pool is a plain one: a Tracked store works as a Store.
+// None of them is ever re-established behind the caller's back. When a
+// tracked connection closes (a timeout, its lifetime, CLIENT KILL, the
+// server's idle timeout), only the values fetched on it are dropped; when
+// the invalidation connection fails (or a health PING goes unanswered), every
+// value is dropped and tracking is re-established in the background.
+// Closing one of the host's connections costs the caches nothing. Every
+// write made through the Store is reported to the caches before the call
+// returns, whichever goroutine or port made it.
 package standalone
+
+//go:generate go run ../internal/forward

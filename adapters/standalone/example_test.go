@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"log"
 	"time"
 
@@ -15,8 +16,8 @@ import (
 // it needs a running redis-server.
 func ExampleNew() {
 	store, err := standalone.New(standalone.Config{
-		Addr:        "127.0.0.1:6379",
-		DialTimeout: time.Second,
+		Addr:       "127.0.0.1:6379",
+		Connection: connection.Options{DialTimeout: time.Second},
 	})
 	if err != nil {
 		log.Fatal(err) // an invalid Config; nothing was dialled yet
@@ -50,4 +51,34 @@ func ExampleNewFromURL() {
 	}
 	defer store.Close()
 	_ = store.Ping(context.Background())
+}
+
+// printSink prints what a tracking store reports.
+type printSink struct{}
+
+func (printSink) Invalidate(keys []string)                { fmt.Println("changed:", keys) }
+func (printSink) Drop(scope *domain.Lease, reason string) { fmt.Println("dropped:", reason) }
+
+// ExampleStore_Fetch reads a key so that Redis tracks it, as the
+// ClientCache (app/clientcache) does: another client's change of the key is
+// then reported to the sink.
+func ExampleStore_Fetch() {
+	store, err := standalone.New(standalone.Config{URL: "redis://127.0.0.1:6379/0"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer store.Close()
+	ctx := context.Background()
+	untrack, err := store.Track(ctx, printSink{})
+	if err != nil {
+		log.Fatal(err) // matches domain.ErrUnavailable while the server is down
+	}
+	defer untrack()
+	f, err := store.Fetch(ctx, "site1|settings")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(f.Found, string(f.Value), f.TTL)
+	// Another client's SET of site1|settings now prints "changed:
+	// [site1|settings]".
 }

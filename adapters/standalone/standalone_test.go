@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"net"
 	"path/filepath"
 	"slices"
@@ -104,8 +105,8 @@ func TestBasics(t *testing.T) {
 
 	// Defaults: RESP2 and the documented timeouts.
 	o := options(t, s)
-	if o.Protocol != 2 || o.DialTimeout != standalone.DefaultDialTimeout ||
-		o.ReadTimeout != standalone.DefaultReadTimeout || o.WriteTimeout != standalone.DefaultWriteTimeout {
+	if o.Protocol != 2 || o.DialTimeout != connection.DefaultDialTimeout ||
+		o.ReadTimeout != connection.DefaultReadTimeout || o.WriteTimeout != connection.DefaultWriteTimeout {
 		t.Fatalf("defaults not applied: protocol %d, timeouts %v %v %v", o.Protocol, o.DialTimeout, o.ReadTimeout, o.WriteTimeout)
 	}
 
@@ -129,7 +130,7 @@ func TestUnreachable(t *testing.T) {
 	ctx := context.Background()
 	addr := closedAddr(t)
 	const dialTimeout = 200 * time.Millisecond
-	s := newStore(t, standalone.Config{Addr: addr, DialTimeout: dialTimeout})
+	s := newStore(t, standalone.Config{Addr: addr, Connection: connection.Options{DialTimeout: dialTimeout}})
 
 	// Every attempt is refused at once; with the retries and their
 	// backoff a call must still end well within (MaxRetries+1) × DialTimeout.
@@ -202,7 +203,7 @@ func TestUnixSocketURL(t *testing.T) {
 	}
 
 	// A missing socket is unavailable, and Ping names it.
-	s3 := newStore(t, standalone.Config{Addr: sock + ".missing", DialTimeout: 100 * time.Millisecond})
+	s3 := newStore(t, standalone.Config{Addr: sock + ".missing", Connection: connection.Options{DialTimeout: 100 * time.Millisecond}})
 	err = s3.Ping(ctx)
 	wantErr(t, err, domain.ErrUnavailable)
 	if !strings.Contains(err.Error(), "unix:"+sock+".missing") {
@@ -215,7 +216,7 @@ func TestPassword(t *testing.T) {
 	const pw = "s3cret-pw"
 	srv := redistest.StartServer(t, redistest.WithPassword(pw))
 
-	good := newStore(t, standalone.Config{Addr: srv.Addr(), Password: pw})
+	good := newStore(t, standalone.Config{Addr: srv.Addr(), Connection: connection.Options{Password: pw}})
 	noErr(t, good.Ping(ctx))
 	fromURL, err := standalone.NewFromURL(srv.URL())
 	noErr(t, err)
@@ -224,9 +225,9 @@ func TestPassword(t *testing.T) {
 
 	for name, cfg := range map[string]standalone.Config{
 		"none":  {Addr: srv.Addr()},
-		"wrong": {Addr: srv.Addr(), Password: "not-the-" + pw},
+		"wrong": {Addr: srv.Addr(), Connection: connection.Options{Password: "not-the-" + pw}},
 		// An explicit field overrides the URL's password.
-		"override": {URL: srv.URL(), Password: "not-the-" + pw},
+		"override": {URL: srv.URL(), Connection: connection.Options{Password: "not-the-" + pw}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := newStore(t, cfg)
@@ -246,13 +247,9 @@ func TestPassword(t *testing.T) {
 
 func TestConfigMerge(t *testing.T) {
 	s, err := standalone.New(standalone.Config{
-		URL:          "redis://user:urlpw@10.0.0.1:6380/5?protocol=3&dial_timeout=7s&read_timeout=9s&pool_size=4&max_retries=2",
-		Addr:         "127.0.0.1:7000",
-		Password:     "cfgpw",
-		ReadTimeout:  time.Second,
-		PoolSize:     8,
-		Protocol:     2,
-		WriteTimeout: 0,
+		URL:        "redis://user:urlpw@10.0.0.1:6380/5?protocol=3&dial_timeout=7s&read_timeout=9s&pool_size=4&max_retries=2",
+		Addr:       "127.0.0.1:7000",
+		Connection: connection.Options{Password: "cfgpw", ReadTimeout: time.Second, PoolSize: 8, Protocol: 2, WriteTimeout: 0},
 	})
 	noErr(t, err)
 	defer s.Close()
@@ -268,7 +265,7 @@ func TestConfigMerge(t *testing.T) {
 		{"Protocol", o.Protocol, 2},
 		{"DialTimeout", o.DialTimeout, 7 * time.Second},
 		{"ReadTimeout", o.ReadTimeout, time.Second},
-		{"WriteTimeout", o.WriteTimeout, standalone.DefaultWriteTimeout},
+		{"WriteTimeout", o.WriteTimeout, connection.DefaultWriteTimeout},
 		{"PoolSize", o.PoolSize, 8},
 		{"MaxRetries", o.MaxRetries, 2},
 		{"DialerRetries", o.DialerRetries, 1},
@@ -280,7 +277,7 @@ func TestConfigMerge(t *testing.T) {
 	}
 
 	tlsCfg := &tls.Config{ServerName: "example", MinVersion: tls.VersionTLS13}
-	s2, err := standalone.New(standalone.Config{URL: "rediss://example:6379", TLS: tlsCfg})
+	s2, err := standalone.New(standalone.Config{URL: "rediss://example:6379", Connection: connection.Options{TLS: tlsCfg}})
 	noErr(t, err)
 	defer s2.Close()
 	if options(t, s2).TLSConfig != tlsCfg {
@@ -301,15 +298,9 @@ func TestConfigValidate(t *testing.T) {
 	}
 	const secret = "hunter2%zz"
 	bad := standalone.Config{
-		URL:          "redis://user:" + secret + "@host:6379",
-		Password:     "pw-" + secret,
-		DialTimeout:  -1,
-		ReadTimeout:  -1,
-		WriteTimeout: -1,
-		PoolSize:     -1,
-		MaxRetries:   -2,
-		DB:           -1,
-		Protocol:     4,
+		URL:        "redis://user:" + secret + "@host:6379/notadb",
+		DB:         -1,
+		Connection: connection.Options{Password: "pw-" + secret, DialTimeout: -1, ReadTimeout: -1, WriteTimeout: -1, PoolSize: -1, MaxRetries: -2, Protocol: 4},
 	}
 	err := bad.Validate()
 	wantErr(t, err, domain.ErrInvalidArgument)

@@ -19,9 +19,9 @@ import (
 // benchKeys is the size of the key set the hit benchmarks cycle over.
 const benchKeys = 1024
 
-// warmCache returns a started ClientCache over an in-memory backend whose
-// keys (returned) all hold a local copy of a string value.
-func warmCache(tb testing.TB) (*clientcache.ClientCache, []string) {
+// warmCache returns a started ClientCache's site over an in-memory backend
+// whose keys (returned) all hold a local copy of a string value.
+func warmCache(tb testing.TB) (*clientcache.Site, []string) {
 	tb.Helper()
 	ctx := context.Background()
 	store := memory.New(memory.Config{})
@@ -34,7 +34,11 @@ func warmCache(tb testing.TB) (*clientcache.ClientCache, []string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cc, err := clientcache.New(cache, store, clientcache.Config{MaxEntries: 4 * benchKeys})
+	cc, err := clientcache.New(store, clientcache.Config{MaxEntries: 4 * benchKeys})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	site, err := cc.Site("bench")
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -50,20 +54,18 @@ func warmCache(tb testing.TB) (*clientcache.ClientCache, []string) {
 			tb.Fatal(err)
 		}
 	}
-	// Start after the writes: their invalidations (asynchronous) must not
-	// drop the copies read below.
 	if err := cc.Start(ctx); err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = cc.Stop(context.Background()) })
 	for _, k := range keys {
-		if _, err := clientcache.GetValue[string](ctx, cc, k); err != nil {
+		if _, err := clientcache.GetValue[string](ctx, site, k); err != nil {
 			tb.Fatal(err)
 		}
 	}
 	before := cc.Statistics()
 	for _, k := range keys {
-		if _, err := clientcache.GetValue[string](ctx, cc, k); err != nil {
+		if _, err := clientcache.GetValue[string](ctx, site, k); err != nil {
 			tb.Fatal(err)
 		}
 	}
@@ -71,7 +73,7 @@ func warmCache(tb testing.TB) (*clientcache.ClientCache, []string) {
 		tb.Fatalf("cache not warm: %d hits, %d new misses for %d keys",
 			after.Hits-before.Hits, after.Misses-before.Misses, benchKeys)
 	}
-	return cc, keys
+	return site, keys
 }
 
 // cpuTime is the CPU time (user and system) the process has used so far.
@@ -125,7 +127,7 @@ func BenchmarkHit(b *testing.B) {
 		})
 	})
 	b.Run("rediscache", func(b *testing.B) {
-		cc, keys := warmCache(b)
+		site, keys := warmCache(b)
 		var seq atomic.Uint64
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -134,7 +136,7 @@ func BenchmarkHit(b *testing.B) {
 		b.RunParallel(func(pb *testing.PB) {
 			i := int(seq.Add(257))
 			for pb.Next() {
-				s, err := clientcache.GetValue[string](ctx, cc, keys[i&(benchKeys-1)])
+				s, err := clientcache.GetValue[string](ctx, site, keys[i&(benchKeys-1)])
 				if err != nil || s == "" {
 					b.Error("miss", err)
 					return
@@ -148,11 +150,12 @@ func BenchmarkHit(b *testing.B) {
 // TestHitAllocs proves a warm GetValue[string] hit allocates nothing.
 func TestHitAllocs(t *testing.T) {
 	ctx := context.Background()
-	cc, keys := warmCache(t)
+	site, keys := warmCache(t)
+	cc := site.ClientCache()
 	before := cc.Statistics()
 	i := 0
 	allocs := testing.AllocsPerRun(1000, func() {
-		if _, err := clientcache.GetValue[string](ctx, cc, keys[i%len(keys)]); err != nil {
+		if _, err := clientcache.GetValue[string](ctx, site, keys[i%len(keys)]); err != nil {
 			t.Fatal(err)
 		}
 		i++

@@ -10,52 +10,61 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/rediscache/rediscache/app"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
 )
 
-// ClientCache is a per-process cache in front of an app.Cache. Build it with
-// New, call Start to subscribe to invalidations, and Stop when done. It is
-// safe for concurrent use.
-//
-// The app.Cache must run on the store whose reads the Invalidation port
-// tracks (for Redis, the tracked store of the same adapter).
+// ClientCache is the process's cache in front of a tracking store: one per
+// store (per Redis deployment), serving every site of the process through
+// per-site handles (Site). Build it with New, call Start to begin serving
+// local copies, and Stop when done. It is safe for concurrent use.
 type ClientCache struct {
-	cache     *app.Cache
-	decorated *app.Cache // cache's operations over Store()
-	store     ports.Store
-	inv       ports.Invalidation
-	cfg       Config
-	opts      options
-	local     *local
-	log       *zap.Logger
-
-	// site is the key prefix "<site>|" used to build keys without
-	// allocating on the hit path.
-	site string
-
-	healthy atomic.Bool
-	ttl     int64 // cfg.LocalTTL in nanoseconds
+	store   ports.TrackedStore
+	bc      ports.Broadcast // nil when the store carries no broadcasts
+	backlog ports.Backlog   // nil when the store reports none (backlog.go)
+	cfg     Config
+	opts    options
+	log     *zap.Logger
+	st      counters
+	local   *local
+	running atomic.Bool // between Start and Stop: fetches may publish
+	ttl     int64       // cfg.LocalTTL in nanoseconds
 
 	// Clock of the hit path (clock.go).
-	customClock bool          // WithClock was given: hits read it
-	tick        time.Duration // period of runClock
-	coarse      atomic.Int64  // an upper bound of now() until the next tick
+	base        time.Time // origin of now()
+	customClock bool
+	tick        time.Duration
+	coarse      atomic.Int64 // an upper bound of now() until the next tick
+
+	// Stepping aside for the store's I/O (backlog.go).
+	lastBacklog atomic.Int64                    // when the store was last asked
+	yielding    atomic.Pointer[<-chan struct{}] // a backlog readers wait on
+
+	sitesMu sync.Mutex
+	sites   map[string]*Site
 
 	hooks hookSet
 
-	lifeMu       sync.Mutex
-	cancel       context.CancelFunc
-	stopped      chan struct{}
-	clockStopped chan struct{} // closed when runClock returns
+	lifeMu  sync.Mutex
+	cancel  context.CancelFunc // of the goroutines started by Start
+	runCtx  context.Context    // ends at Stop; bounds detached fetches
+	untrack func()
+	// wg counts the goroutines of the current run (Start to Stop); nil
+	// when stopped. Each run has its own: a Stop whose ctx ended leaves a
+	// Wait behind, and a WaitGroup must not be reused before its Wait
+	// returned.
+	wg     *sync.WaitGroup
+	logged sync.Map // refusal messages logged once (key: error text)
 }
 
-// New returns a ClientCache over cache, kept correct by inv. It serves
-// nothing locally until Start.
-func New(cache *app.Cache, inv ports.Invalidation, cfg Config, opts ...Option) (*ClientCache, error) {
-	if cache == nil || inv == nil {
-		return nil, fmt.Errorf("%w: nil cache or invalidation", domain.ErrInvalidArgument)
+// New returns the ClientCache of store (on Redis: a standalone, Sentinel
+// or cluster Store; in memory: a memory.Store). The Tracker must be the
+// store's own, so that every write made through the store is seen. When
+// store implements ports.Broadcast, EraseCaches and OnErase work. It
+// serves nothing locally until Start.
+func New(store ports.TrackedStore, cfg Config, opts ...Option) (*ClientCache, error) {
+	if store == nil {
+		return nil, fmt.Errorf("%w: nil store", domain.ErrInvalidArgument)
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -72,147 +81,158 @@ func New(cache *app.Cache, inv ports.Invalidation, cfg Config, opts ...Option) (
 		o.now = time.Now
 	}
 	c := &ClientCache{
-		cache: cache,
-		store: cache.Store(),
-		inv:   inv,
-		cfg:   cfg,
-		opts:  o,
-		local: newLocal(cfg.MaxEntries, cfg.MaxBytes),
-		log:   o.log.Named("rediscache").Named("clientcache"),
-		site:  cache.Site() + domain.SiteSeparator,
-		ttl:   int64(cfg.LocalTTL),
-
+		store:       store,
+		cfg:         cfg,
+		opts:        o,
+		log:         o.log.Named("rediscache").Named("clientcache"),
+		ttl:         int64(cfg.LocalTTL),
+		base:        o.now(),
 		customClock: customClock,
 		tick:        clockTick(cfg.LocalTTL),
+		sites:       make(map[string]*Site),
 	}
-	// The Cache's own deletions, run over Store(), whose writes drop the
-	// local copy of each key before and after reaching the backend.
-	decorated, err := app.New(c.Store(), app.Config{Site: cache.Site(), Codec: cache.Codec()})
-	if err != nil {
-		return nil, err
-	}
-	c.decorated = decorated
+	c.bc, _ = store.(ports.Broadcast)
+	c.backlog, _ = store.(ports.Backlog)
+	c.local = newLocal(cfg.MaxEntries, cfg.MaxBytes, &c.st, c.accept)
 	c.advanceClock()
 	return c, nil
 }
 
-// Cache returns the plain Cache the ClientCache decorates.
-func (c *ClientCache) Cache() *app.Cache { return c.cache }
-
 // Codec returns the codec values go through.
-func (c *ClientCache) Codec() ports.Codec { return c.cache.Codec() }
+func (c *ClientCache) Codec() ports.Codec { return c.cfg.Codec }
 
-// Healthy reports whether local copies are being served, that is whether
-// the invalidation subscription is live.
-func (c *ClientCache) Healthy() bool { return c.healthy.Load() }
+// Healthy reports whether local copies are being served: the cache is
+// started and the store's tracking is live.
+func (c *ClientCache) Healthy() bool { return c.running.Load() && c.store.Tracking() }
 
-func (c *ClientCache) now() int64 { return c.opts.now().UnixNano() }
+// ClearCache drops every local copy; the backend is untouched.
+func (c *ClientCache) ClearCache() { c.st.dropped.Add(uint64(c.local.drop(nil))) }
 
-// siteKey builds "<site>|<key>" into buf without allocating.
-func (c *ClientCache) siteKey(buf []byte, key string) []byte {
-	buf = append(buf, c.site...)
-	return append(buf, key...)
+// accept is local.accept: a fetch publishes only while the cache runs and
+// its lease is valid. Called under the entry's shard lock.
+func (c *ClientCache) accept(e *entry) bool { return c.running.Load() && e.lease.Valid() }
+
+// sink is the ClientCache as the ports.InvalidationSink of its store.
+type sink ClientCache
+
+func (s *sink) Invalidate(keys []string) {
+	c := (*ClientCache)(s)
+	for _, k := range keys {
+		if c.local.remove(k) {
+			c.st.inval.Add(1)
+		}
+	}
 }
+
+func (s *sink) Drop(scope *domain.Lease, reason string) {
+	c := (*ClientCache)(s)
+	n := c.local.drop(scope)
+	c.st.dropped.Add(uint64(n))
+	if n > 0 && reason != domain.ReasonStop {
+		c.log.Info("client cache dropped values", zap.String("reason", reason), zap.Int64("entries", n))
+	}
+}
+
+// now reads the clock the expiries are measured with (monotonic unless
+// WithClock was given).
+func (c *ClientCache) now() int64 { return int64(c.opts.now().Sub(c.base)) }
 
 // errCachedMiss is returned for a remembered miss; a shared value keeps the
 // hit path free of allocations.
 var errCachedMiss = fmt.Errorf("rediscache: clientcache: %w", domain.ErrNotFound)
 
-// hit looks key up without allocating when no options are given. ok is false
-// when the local copy cannot answer.
-func (c *ClientCache) hit(key string, opts []app.Option) (v any, err error, ok bool) {
-	if !c.healthy.Load() {
-		return nil, nil, false
+// lookupHit serves key from local memory if it can, without allocating.
+// ok is false when the local copy cannot answer; a remembered miss cannot
+// answer a read with a generator (gen: K4), and is then not counted, since
+// the read goes on to count its miss.
+func (c *ClientCache) lookupHit(key []byte, gen bool) (e *entry, ok bool) {
+	if y := c.yielding.Load(); y != nil {
+		c.yield(y)
 	}
-	var e *entry
-	var sh *shard
-	if len(opts) == 0 {
-		if key == "" || len(key) > domain.MaxKeyLen {
-			return nil, nil, false
-		}
-		var buf [192]byte
-		sh, e = c.local.lookup(c.siteKey(buf[:0], key))
-	} else {
-		k, err := c.cache.MakeKey(key, opts...)
-		if err != nil {
-			return nil, nil, false
-		}
-		sh, e = c.local.lookup([]byte(k))
+	e, shard := c.local.lookup(key)
+	if e == nil || e.token != 0 || (gen && e.missing) {
+		return nil, false
 	}
-	if e == nil || e.token != 0 || c.hitNow() >= e.expires {
-		return nil, nil, false
+	now := c.coarse.Load()
+	if e.volatile || c.customClock {
+		now = c.now()
+	}
+	if now >= e.expires {
+		return nil, false
 	}
 	if !e.ref.Load() {
 		e.ref.Store(true)
 	}
-	sh.hits.Add(1)
-	if e.missing {
-		return nil, errCachedMiss, true
+	if n := c.st.hit(shard, e.missing); n&backlogEvery == 0 && c.backlog != nil {
+		c.checkBacklog()
 	}
-	return e.value, nil, true
+	return e, true
 }
 
 // decoder turns the encoded value into the Go value kept locally.
 type decoder func(ports.Codec, []byte) (any, error)
 
-// generator produces the encoded value of a missing key, and the Go value.
+func decodeRaw(_ ports.Codec, raw []byte) (any, error) { return raw, nil }
+
+// generator produces, for a missing key, the Go value and its encoding, and
+// stores it in the backend.
 type generator func(context.Context) (any, []byte, error)
 
-// get is the slow path: a miss, a fetch (single-flight), or a pass-through
-// while unhealthy.
-func (c *ClientCache) get(ctx context.Context, key string, opts []app.Option, dec decoder, gen generator) (any, []byte, error) {
-	if !c.healthy.Load() {
-		return c.passThrough(ctx, key, opts, dec, gen)
+// read serves the full key k (after a failed lookupHit): a local hit found
+// under the lock, a wait on another reader's fetch, or a fetch of its own.
+// gen, when not nil, makes a value for a missing key (and a remembered miss
+// does not stop it: K4). Every call counts one hit or one miss.
+func (c *ClientCache) read(ctx context.Context, k string, dec decoder, gen generator) (any, []byte, error) {
+	if !c.Healthy() {
+		c.st.misses.Add(1)
+		return c.passThrough(ctx, k, dec, gen)
 	}
-	k, err := c.cache.MakeKey(key, opts...)
-	if err != nil {
-		return nil, nil, err
-	}
-	return c.getMade(ctx, k, dec, gen, func() (any, []byte, error) {
-		return c.passThrough(ctx, key, opts, dec, gen)
-	})
-}
-
-// getMade serves the full Redis key k: a local hit, a wait on another
-// goroutine's fetch, or a fetch of its own. fallback serves the read when a
-// wait timed out.
-func (c *ClientCache) getMade(ctx context.Context, k string, dec decoder, gen generator, fallback func() (any, []byte, error)) (any, []byte, error) {
 	deadline := time.Now().Add(c.cfg.WaitTimeout)
+	counted := false
 	for {
-		hit, wait, own := c.local.reserve(k, c.now())
+		hit, wait, own := c.local.reserve(k, c.now(), gen != nil)
 		switch {
 		case hit != nil:
-			c.local.shardOfString(k).hits.Add(1)
+			if !counted {
+				c.st.hit(uint64(len(k)), hit.missing)
+			}
 			if hit.missing {
-				if gen != nil {
-					// A remembered miss does not stop a generator:
-					// drop it and fetch.
-					c.local.remove(k)
-					continue
-				}
 				return nil, nil, errCachedMiss
 			}
 			return hit.value, hit.raw, nil
-		case wait != nil:
-			v, raw, err, done := c.await(ctx, wait, deadline)
-			if !done {
-				return nil, nil, err
-			}
-			if err == nil || errors.Is(err, domain.ErrNotFound) && gen == nil {
-				return v, raw, err
-			}
-			if time.Now().After(deadline) {
-				return fallback()
-			}
-			continue // the other fetch failed; try ourselves
-		default:
-			c.local.shardOfString(k).misses.Add(1)
-			return c.fetch(ctx, k, own, dec, gen)
+		case !counted:
+			c.st.misses.Add(1)
+			counted = true
 		}
+		if own != nil {
+			if own.absent {
+				// A remembered miss, still tracked, was set aside for
+				// gen: the key is missing, no need to read it again.
+				return c.complete(ctx, own, fetchReply{}, dec, gen)
+			}
+			return c.fetch(ctx, own, dec, gen)
+		}
+		v, raw, err, done := c.await(ctx, wait, deadline)
+		switch {
+		case !done: // ctx ended
+			return nil, nil, err
+		case err == nil:
+			return v, raw, nil
+		case errors.Is(err, errWaitTimeout):
+			return c.passThrough(ctx, k, dec, gen)
+		case !errors.Is(err, domain.ErrNotFound) || gen == nil:
+			return nil, nil, err // the other reader's outcome is ours
+		}
+		// The other fetch found nothing, and we have a generator: try
+		// ourselves.
 	}
 }
 
-// await waits for another goroutine's fetch. done is false when ctx ended.
+// errWaitTimeout ends a wait for another reader's fetch that took longer
+// than WaitTimeout: the reader then reads the backend itself.
+var errWaitTimeout = fmt.Errorf("rediscache: clientcache: waiting for another reader's fetch: %w", domain.ErrUnavailable)
+
+// await waits for another reader's fetch. done is false when ctx ended.
 func (c *ClientCache) await(ctx context.Context, ph *entry, deadline time.Time) (v any, raw []byte, err error, done bool) {
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
@@ -222,203 +242,179 @@ func (c *ClientCache) await(ctx context.Context, ph *entry, deadline time.Time) 
 	case <-ctx.Done():
 		return nil, nil, ctx.Err(), false
 	case <-t.C:
-		return nil, nil, fmt.Errorf("rediscache: clientcache: waiting for a fetch of %q: %w", ph.key, domain.ErrUnavailable), true
+		return nil, nil, errWaitTimeout, true
 	}
 }
 
-// fetch reads k from the backend for the placeholder ph it owns, runs gen on
-// a miss, and publishes the result if ph survived.
-func (c *ClientCache) fetch(ctx context.Context, k string, ph *entry, dec decoder, gen generator) (v any, raw []byte, err error) {
+// fetchReply is what a fetch goroutine read.
+type fetchReply struct {
+	f   domain.Fetched
+	err error
+}
+
+// Hand-over states of a placeholder (entry.claim) between the reader that
+// owns it and the goroutine running its fetch.
+const (
+	claimWaiting = iota // the reader waits for the reply
+	claimTaken          // the goroutine handed the reply to the reader
+	claimLeft           // the reader left (ctx ended): the goroutine finishes
+)
+
+// fetch reads k for the placeholder ph the caller owns. The tracked read
+// runs on a goroutine of the cache, detached from ctx: a reader whose
+// deadline passes returns at once, and the fetch still completes and
+// publishes for the next readers (a cancelled tracked read would cost its
+// connection, and every value fetched on it). The reader that waited for the
+// reply runs gen itself, with its own ctx.
+func (c *ClientCache) fetch(ctx context.Context, ph *entry, dec decoder, gen generator) (any, []byte, error) {
+	fctx, done, ok := c.detach()
+	if !ok {
+		// Stopped since the read began: read the plain way.
+		return c.complete(ctx, ph, fetchReply{err: errStopped}, dec, gen)
+	}
+	replies := make(chan fetchReply, 1)
+	go func() {
+		defer done()
+		f, err := c.store.Fetch(fctx, ph.key)
+		if err != nil && fctx.Err() != nil {
+			// Stop ended the run, not the reader's ctx: read the
+			// plain way.
+			err = errStopped
+		}
+		if ph.claim.CompareAndSwap(claimWaiting, claimTaken) {
+			replies <- fetchReply{f, err}
+			return
+		}
+		_, _, _ = c.complete(context.Background(), ph, fetchReply{f, err}, dec, nil)
+	}()
+	select {
+	case r := <-replies:
+		return c.complete(ctx, ph, r, dec, gen)
+	case <-ctx.Done():
+		if ph.claim.CompareAndSwap(claimWaiting, claimLeft) {
+			return nil, nil, ctx.Err()
+		}
+		_, _, _ = c.complete(context.Background(), ph, <-replies, dec, nil)
+		return nil, nil, ctx.Err()
+	}
+}
+
+// errStopped is the reply of a fetch asked of a stopped cache, or ended by
+// Stop: the reader then reads the plain way.
+var errStopped = fmt.Errorf("rediscache: clientcache: stopped: %w", domain.ErrUnavailable)
+
+// detach joins a detached fetch to the current run: it gets the run's ctx
+// (it ends at Stop) and the Done of the run's WaitGroup, added to under
+// lifeMu, so that the Stop that takes the WaitGroup waits for it. ok is
+// false when the cache is stopped.
+func (c *ClientCache) detach() (ctx context.Context, done func(), ok bool) {
+	c.lifeMu.Lock()
+	defer c.lifeMu.Unlock()
+	if c.wg == nil {
+		return nil, nil, false
+	}
+	c.wg.Add(1)
+	return c.runCtx, c.wg.Done, true
+}
+
+// complete publishes what the fetch for ph read (or what gen made of a
+// miss), wakes the readers waiting on ph, and returns the value.
+func (c *ClientCache) complete(ctx context.Context, ph *entry, r fetchReply, dec decoder, gen generator) (v any, raw []byte, err error) {
 	defer func() { c.local.finish(ph, fetchResult{value: v, raw: raw, err: err}) }()
-	raw, err = c.store.Get(ctx, k)
+	f := r.f
 	switch {
-	case err == nil:
-		v, err = dec(c.Codec(), raw)
-		if err != nil {
-			return nil, nil, err
-		}
-		c.local.publish(ph, c.newEntry(k, v, raw, false))
-		return v, raw, nil
-	case !errors.Is(err, domain.ErrNotFound):
-		if gen != nil && errors.Is(err, domain.ErrUnavailable) {
-			v, raw, gerr := gen(ctx)
-			if gerr != nil {
-				return nil, nil, gerr
-			}
-			c.log.Warn("backend unavailable; serving the generated value without caching it",
-				zap.String("key", k), zap.Error(err))
-			return v, raw, nil
-		}
-		return nil, nil, err
-	case gen == nil:
-		c.local.publish(ph, c.newEntry(k, nil, nil, true))
+	case r.err != nil && errors.Is(r.err, domain.ErrUnavailable):
+		// Tracking is down (or the backend): read it the plain way.
+		return c.passThrough(ctx, ph.key, dec, gen)
+	case r.err != nil:
+		return nil, nil, r.err
+	case !f.Found && gen != nil:
+		return c.generate(ctx, ph.key, dec, gen, nil)
+	case !f.Found:
+		c.local.publish(ph, c.newEntry(ph.key, nil, nil, true, f))
 		return nil, nil, errCachedMiss
 	}
-	v, raw, err = gen(ctx)
+	v, err = dec(c.cfg.Codec, f.Value)
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := c.store.Set(ctx, k, raw, domain.NoExpiry); err != nil {
-		if errors.Is(err, domain.ErrUnavailable) {
-			c.log.Warn("backend unavailable; generated value not cached", zap.String("key", k), zap.Error(err))
-			return v, raw, nil
-		}
+	e := c.newEntry(ph.key, v, f.Value, false, f)
+	if c.cfg.MaxEntryBytes > 0 && e.size > c.cfg.MaxEntryBytes {
+		c.st.rejected.Add(1)
+	} else {
+		c.local.publish(ph, e)
+	}
+	return v, f.Value, nil
+}
+
+// generate runs gen for the missing key k; gen also stores the value
+// (through the site's Cache), and returns it with the store's error when
+// only storing failed. While the backend is down or refuses the write,
+// gen's value is served without being kept, and that is logged once. A
+// stored value is fetched back, tracked, so that the next read is a hit.
+// dec decodes what is fetched back; readErr is the error of the read that
+// found nothing, if any.
+func (c *ClientCache) generate(ctx context.Context, k string, dec decoder, gen generator, readErr error) (any, []byte, error) {
+	v, raw, err := gen(ctx)
+	switch {
+	case err == nil:
+	case v != nil && errors.Is(err, domain.ErrUnavailable):
+		c.logOnce("backend unavailable or refusing writes; serving generated values without caching them", k, err)
+		return v, raw, nil
+	default:
 		return nil, nil, err
 	}
-	// The write untracked the key (NOLOOP): read it again to track it,
-	// and keep what the backend holds now.
-	if cur, err := c.store.Get(ctx, k); err == nil && string(cur) == string(raw) {
-		c.local.publish(ph, c.newEntry(k, v, raw, false))
+	if readErr == nil {
+		c.refresh(ctx, k, dec)
 	}
 	return v, raw, nil
 }
 
-func (c *ClientCache) newEntry(k string, v any, raw []byte, missing bool) *entry {
-	return &entry{key: k, value: v, raw: raw, missing: missing, size: sizeOf(k, raw), expires: c.now() + c.ttl}
+// logOnce logs msg at Warn the first time err's kind is seen.
+func (c *ClientCache) logOnce(msg, key string, err error) {
+	if _, seen := c.logged.LoadOrStore(msg, true); !seen {
+		c.log.Warn(msg+" (logged once)", zap.String("key", key), zap.Error(err))
+	}
 }
 
-// passThrough serves a read the plain Cache's way, while unhealthy.
-func (c *ClientCache) passThrough(ctx context.Context, key string, opts []app.Option, dec decoder, gen generator) (any, []byte, error) {
-	var raw []byte
-	var err error
-	var generated any
-	var didGen bool
-	if gen != nil {
-		raw, err = c.cache.GetOrGenerateRaw(ctx, key, func(ctx context.Context) ([]byte, error) {
-			v, raw, err := gen(ctx)
-			generated, didGen = v, err == nil
-			return raw, err
-		}, opts...)
-	} else {
-		raw, err = c.cache.GetRaw(ctx, key, opts...)
+func (c *ClientCache) newEntry(k string, v any, raw []byte, missing bool, f domain.Fetched) *entry {
+	now := c.now()
+	e := &entry{key: k, value: v, raw: raw, missing: missing, size: sizeOf(k, raw),
+		expires: now + c.ttl, lease: f.Lease}
+	if f.TTL > 0 && int64(f.TTL) < c.ttl {
+		e.expires, e.volatile = now+int64(f.TTL), true
 	}
-	if err != nil {
+	return e
+}
+
+// passThrough serves a read the plain Cache's way: the cache is not
+// serving, or tracking is down.
+func (c *ClientCache) passThrough(ctx context.Context, k string, dec decoder, gen generator) (any, []byte, error) {
+	raw, err := c.store.Get(ctx, k)
+	switch {
+	case err == nil:
+		v, err := dec(c.cfg.Codec, raw)
+		return v, raw, err
+	case errors.Is(err, domain.ErrNotFound) && gen == nil:
 		return nil, nil, err
+	case errors.Is(err, domain.ErrNotFound), errors.Is(err, domain.ErrUnavailable) && gen != nil:
+		return c.generate(ctx, k, dec, gen, nil)
 	}
-	if didGen {
-		return generated, raw, nil
-	}
-	v, err := dec(c.Codec(), raw)
-	return v, raw, err
+	return nil, nil, err
 }
 
-// GetRaw returns the encoded value of key, from local memory when it can.
-// The returned slice is shared: do not modify it.
-func (c *ClientCache) GetRaw(ctx context.Context, key string, opts ...app.Option) ([]byte, error) {
-	_, raw, err := c.get(ctx, key, opts, decodeRaw, nil)
-	return raw, err
-}
-
-// GetOrGenerateRaw is GetRaw with a generator for a missing key.
-func (c *ClientCache) GetOrGenerateRaw(ctx context.Context, key string, gen func(context.Context) ([]byte, error), opts ...app.Option) ([]byte, error) {
-	if gen == nil {
-		return nil, fmt.Errorf("%w: nil generator", domain.ErrInvalidArgument)
+// refresh fetches k so that the next read is a hit (after the cache's own
+// write of k), keeping it decoded by dec (raw bytes when nil). Failures
+// only cost that hit.
+func (c *ClientCache) refresh(ctx context.Context, k string, dec decoder) {
+	if !c.Healthy() {
+		return
 	}
-	_, raw, err := c.get(ctx, key, opts, decodeRaw, func(ctx context.Context) (any, []byte, error) {
-		raw, err := gen(ctx)
-		return raw, raw, err
-	})
-	return raw, err
-}
-
-func decodeRaw(_ ports.Codec, raw []byte) (any, error) { return raw, nil }
-
-var _ app.ValueReader = (*ClientCache)(nil)
-
-// SetValue stores v under key (no expiry: values of a ClientCache are meant
-// to live until changed) and keeps the new value locally. The key is read
-// back right after the write, so it stays tracked; if another process wrote
-// in between, its value is what stays local.
-func (c *ClientCache) SetValue(ctx context.Context, key string, v any, opts ...app.Option) error {
-	if v == nil {
-		return fmt.Errorf("%w: nil value (use DeleteValue to remove a key)", domain.ErrInvalidArgument)
+	if dec == nil {
+		dec = decodeRaw
 	}
-	raw, err := c.Codec().Encode(v)
-	if err != nil {
-		return err
-	}
-	k, err := c.cache.MakeKey(key, opts...)
-	if err != nil {
-		return err
-	}
-	if !c.healthy.Load() {
-		return c.store.Set(ctx, k, raw, domain.NoExpiry)
-	}
-	// Own the key's slot for the whole write so no concurrent fetch can
-	// publish an older value after ours.
-	c.local.remove(k)
-	_, _, ph := c.local.reserve(k, c.now())
-	if ph == nil {
-		// Another goroutine is fetching it; write anyway and drop the
-		// slot so its (possibly older) result is not kept.
-		c.local.remove(k)
-		return c.store.Set(ctx, k, raw, domain.NoExpiry)
-	}
-	var res fetchResult
-	defer func() { c.local.finish(ph, res) }()
-	if err := c.store.Set(ctx, k, raw, domain.NoExpiry); err != nil {
-		res.err = err
-		return err
-	}
-	cur, err := c.store.Get(ctx, k)
-	if err != nil {
-		return nil // written; the next read fetches and tracks it
-	}
-	// Keep a decoded copy, never the caller's value, which it may mutate.
-	val, err := decodeAny(c.Codec(), cur, v)
-	if err != nil {
-		return nil
-	}
-	c.local.publish(ph, c.newEntry(k, val, cur, false))
-	res = fetchResult{value: val, raw: cur}
-	return nil
-}
-
-// DeleteValue removes key locally and from the backend (one UNLINK).
-func (c *ClientCache) DeleteValue(ctx context.Context, key string, opts ...app.Option) error {
-	return c.decorated.DeleteValue(ctx, key, opts...)
-}
-
-// DeleteKeys removes every key GetKeys(prefix, opts...) lists, locally and
-// from the backend (SCAN and UNLINK in batches), and returns how many were
-// removed from the backend.
-func (c *ClientCache) DeleteKeys(ctx context.Context, prefix string, opts ...app.Option) (int64, error) {
-	return c.decorated.DeleteKeys(ctx, prefix, opts...)
-}
-
-// ClearCache drops every local copy; the backend is untouched.
-func (c *ClientCache) ClearCache() { c.local.clear() }
-
-// Statistics returns the counters of Frappe's CacheStatistics and more.
-func (c *ClientCache) Statistics() domain.Statistics {
-	var hits, misses uint64
-	for i := range c.local.shards {
-		hits += c.local.shards[i].hits.Load()
-		misses += c.local.shards[i].misses.Load()
-	}
-	used := int(c.local.count.Load())
-	s := domain.Statistics{
-		Hits:          hits,
-		Misses:        misses,
-		Capacity:      c.cfg.MaxEntries,
-		Used:          used,
-		Utilization:   domain.Round2(float64(used) / float64(c.cfg.MaxEntries)),
-		Healthy:       c.healthy.Load(),
-		Invalidations: c.local.dropped.Load(),
-		Evictions:     c.local.evictions.Load(),
-		Bytes:         c.local.bytes.Load(),
-		MaxBytes:      c.cfg.MaxBytes,
-	}
-	if hits+misses > 0 {
-		s.HitRatio = domain.Round2(float64(hits) / float64(hits+misses))
-	}
-	return s
-}
-
-// ResetStatistics zeroes hits and misses.
-func (c *ClientCache) ResetStatistics() {
-	for i := range c.local.shards {
-		c.local.shards[i].hits.Store(0)
-		c.local.shards[i].misses.Store(0)
+	_, _, own := c.local.reserve(k, c.now(), true)
+	if own != nil {
+		_, _, _ = c.fetch(ctx, own, dec, nil)
 	}
 }

@@ -1,30 +1,37 @@
-// Package clientcache is the per-process cache in front of a site-scoped
-// app.Cache, kept correct by the backend's invalidations (Redis CLIENT
-// TRACKING): the Go form of Frappe's ClientCache.
+// Package clientcache is the per-process cache in front of a tracking
+// store, kept correct by the backend's invalidations (Redis CLIENT
+// TRACKING): the Go form of Frappe's ClientCache (frappe.client_cache).
 //
-// A ClientCache serves hot, rarely changing values (settings, metadata) from
-// local memory with zero backend commands, and drops them as soon as any
-// other process changes them.
+// A process builds one ClientCache per store (per Redis deployment) with
+// New, starts it, and serves every site through its handles (Site): one
+// local memory, one budget, one tracking connection per server, whatever
+// the number of sites. A ClientCache serves hot, rarely changing values
+// (settings, metadata, documents) from local memory with zero backend
+// commands, and drops them as soon as their key changes.
 //
 // # Guarantees
 //
-//   - It serves a local copy only while its invalidation subscription is
-//     live. Before Start, after Stop, and from the moment the subscription is
-//     lost until it is re-established, every call goes to the backend (the
-//     plain Cache's behaviour) and the local copy is dropped. It recovers by
-//     itself (Frappe gave up after ten disconnects: K6, K9).
+//   - Read-your-writes for the process: a write made through the store (any
+//     of its ports, any app.Cache or ClientCache over it, any goroutine) is
+//     reflected by every ClientCache of that store before the write call
+//     returns. Other processes' writes are applied when their invalidation
+//     arrives.
+//   - A local copy never outlives its key: the key's remaining TTL is read
+//     with the value, and a copy is also bounded by LocalTTL.
+//   - A local copy is served only while the tracking that covers it (its
+//     lease) is valid. When a tracked connection closes, only the values
+//     fetched on it are dropped; when the tracking session is lost, on a
+//     flush or a failover, everything it covered is. Before Start, after
+//     Stop (Healthy is false once Stop returns) and while tracking is down,
+//     every read goes to the backend. The cache recovers by itself.
 //   - A value fetched before an invalidation of its key that arrives while
-//     the fetch is in flight is never stored: each fetch owns a placeholder
-//     with a unique token and publishes only if that placeholder is still
-//     there.
+//     the fetch is in flight is never stored (token-checked placeholders).
 //   - Concurrent misses of one key make one backend call (single-flight),
-//     generators included.
-//   - An All invalidation (FLUSHALL, reconnect, failover, overflow) drops
-//     everything.
-//   - The process's own writes update its local copy and stay tracked.
-//   - The local copy is bounded by entries and optionally bytes (evicting
-//     with CLOCK, a second-chance FIFO) and by a local TTL.
+//     generators included. A reader whose ctx ends returns at once; its
+//     fetch completes for the others.
+//   - The local copy is bounded by entries and optionally bytes (a value
+//     larger than MaxEntryBytes is served but not kept).
 //
 // Values handed out by a ClientCache are shared between callers: treat them
-// as read-only.
+// as read-only. Byte slices (GetRaw, Store().Get) are copies.
 package clientcache

@@ -11,198 +11,138 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/rediscache/rediscache/domain"
-	"github.com/rediscache/rediscache/ports"
 )
 
 // EraseChannel is the global channel of the persistent-cache broadcast, the
 // one Frappe uses (not site-prefixed: the payload names the site).
 const EraseChannel = "clear_persistent_cache"
 
-// Retry bounds of the resubscription after a lost subscription.
+// Retry bounds of the erase-broadcast subscription.
 const (
 	minRetry = 50 * time.Millisecond
 	maxRetry = 2 * time.Second
 )
 
-type broadcaster = ports.Broadcast
-
-// WithBroadcast enables EraseCaches and its hooks over b (usually the same
-// adapter as the Invalidation port).
-func WithBroadcast(b ports.Broadcast) Option {
-	return func(o *options) { o.broadcast = b }
-}
-
-// Start subscribes to invalidations and starts the goroutine that applies
-// them; local copies are served from then on. ctx bounds only the
-// subscription; the goroutine lives until Stop. If the backend is
-// unreachable, Start still succeeds: the cache stays in pass-through mode and
-// keeps retrying in the background, so a cache outage never stops the host.
-// Start on a started cache fails with domain.ErrInvalidArgument.
+// Start registers the cache with its store's tracking and starts its
+// goroutines; local copies are served from then on, while tracking is live.
+// ctx bounds only the wait for tracking to come up. If the backend is
+// unreachable, or cannot track, Start still succeeds: the cache passes
+// every read through to the backend and the store keeps trying in the
+// background, so a cache outage never stops the host. Start on a started
+// cache fails with domain.ErrInvalidArgument; Start after Stop starts again.
 func (c *ClientCache) Start(ctx context.Context) error {
 	c.lifeMu.Lock()
 	defer c.lifeMu.Unlock()
 	if c.cancel != nil {
 		return fmt.Errorf("%w: clientcache already started", domain.ErrInvalidArgument)
 	}
-	loopCtx, cancel := context.WithCancel(context.Background())
-	// The subscription must honour ctx's deadline, but outlive ctx.
-	stopAbort := context.AfterFunc(ctx, cancel)
-	inv, invErr := c.inv.Invalidations(loopCtx)
-	var bc <-chan []byte
-	var bcErr error
-	if c.opts.broadcast != nil && invErr == nil {
-		bc, bcErr = c.opts.broadcast.Subscribe(loopCtx, EraseChannel)
-	}
-	if !stopAbort() && ctx.Err() != nil {
-		cancel()
-		return ctx.Err()
-	}
-	c.cancel = cancel
-	c.stopped = make(chan struct{})
-	c.clockStopped = make(chan struct{})
+	runCtx, cancel := context.WithCancel(context.Background())
 	c.advanceClock()
-	go c.runClock(loopCtx, c.clockStopped)
-	if invErr != nil {
-		c.log.Warn("invalidation subscription failed; serving from the backend until it succeeds", zap.Error(invErr))
-		inv = nil
+	untrack, err := c.store.Track(ctx, (*sink)(c))
+	if untrack == nil && err != nil && ctx.Err() != nil {
+		cancel()
+		return err
+	}
+	// Serving starts once the sink is registered: no fetch is made
+	// before its changes are reported.
+	c.running.Store(true)
+	wg := new(sync.WaitGroup)
+	c.runCtx, c.cancel, c.untrack, c.wg = runCtx, cancel, untrack, wg
+	wg.Add(1)
+	go c.runClock(runCtx, wg)
+	if c.bc != nil {
+		// The first subscription is made here, so that an EraseCaches
+		// published once Start returns reaches this process's hooks.
+		subCtx, cancelSub := context.WithCancel(runCtx)
+		unbind := context.AfterFunc(ctx, cancelSub)
+		first, err := c.bc.Subscribe(subCtx, EraseChannel)
+		if !unbind() || err != nil {
+			cancelSub()
+			first = nil
+		}
+		wg.Add(1)
+		go c.eraseLoop(runCtx, wg, first, cancelSub)
+	}
+	if err != nil {
+		c.log.Warn("client tracking not live; serving every read from the backend until it is", zap.Error(err))
 	} else {
-		c.local.clear()
-		c.healthy.Store(true)
 		c.log.Info("client cache on")
 	}
-	if bcErr != nil {
-		c.log.Warn("broadcast subscription failed; retrying", zap.Error(bcErr))
-		bc = nil
-	}
-	go c.loop(loopCtx, inv, bc)
 	return nil
 }
 
-// Stop ends the invalidation goroutine, waits for it (or for ctx), and drops
-// every local copy; afterwards the cache passes every call through. Stop on
-// a stopped cache is a no-op.
+// Stop stops serving local copies at once (Healthy is false when Stop
+// returns, whatever happens), leaves the store's tracking, drops every local
+// copy, and waits for the cache's goroutines until ctx ends. Afterwards the
+// cache passes every call through; Start starts it again, even after a Stop
+// whose ctx ended first. Stop on a stopped cache is a no-op.
 func (c *ClientCache) Stop(ctx context.Context) error {
 	c.lifeMu.Lock()
-	defer c.lifeMu.Unlock()
 	if c.cancel == nil {
+		c.lifeMu.Unlock()
 		return nil
 	}
-	c.healthy.Store(false)
+	c.running.Store(false)
 	c.cancel()
+	untrack, wg := c.untrack, c.wg
+	c.cancel, c.untrack, c.runCtx, c.wg = nil, nil, nil, nil
+	c.lifeMu.Unlock()
+	// Drop before leaving the tracking: nothing can be published any more
+	// (running is false), and no entry is served once its invalidations
+	// stop arriving.
+	c.st.dropped.Add(uint64(c.local.drop(nil)))
+	if untrack != nil {
+		untrack()
+	}
+	done := make(chan struct{})
+	go func() { // ends when the cache's goroutines, all cancelled, have
+		wg.Wait()
+		close(done)
+	}()
 	select {
-	case <-c.stopped:
+	case <-done:
+		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	select {
-	case <-c.clockStopped:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	c.cancel = nil
-	c.local.clear()
-	return nil
 }
 
-// loop applies invalidations and broadcasts until ctx ends, resubscribing
-// after a loss.
-func (c *ClientCache) loop(ctx context.Context, inv <-chan domain.Invalidation, bc <-chan []byte) {
-	defer close(c.stopped)
-	invRetry, bcRetry := newBackoff(), newBackoff()
-	wantBC := c.opts.broadcast != nil
-	for {
-		if inv == nil {
-			var ok bool
-			if inv, ok = c.resubscribe(ctx, invRetry); !ok {
+// eraseLoop keeps the erase-broadcast subscription (first, when Start made
+// one) and runs the hooks, until ctx ends. It never touches invalidations: a
+// failing subscription (an ACL without the channel, maxclients) only delays
+// EraseCaches.
+func (c *ClientCache) eraseLoop(ctx context.Context, wg *sync.WaitGroup, first <-chan []byte, cancelFirst context.CancelFunc) {
+	defer wg.Done()
+	defer cancelFirst()
+	if first != nil {
+		for msg := range first {
+			c.hooks.run(msg, c.log)
+		}
+	}
+	wait := minRetry
+	for ctx.Err() == nil {
+		ch, err := c.bc.Subscribe(ctx, EraseChannel)
+		if err != nil {
+			if ctx.Err() == nil {
+				c.log.Debug("erase broadcast subscription failed; retrying", zap.Duration("in", wait), zap.Error(err))
+			}
+			if !sleep(ctx, wait) {
 				return
 			}
+			wait = min(2*wait, maxRetry)
+			continue
 		}
-		if wantBC && bc == nil {
-			ch, err := c.opts.broadcast.Subscribe(ctx, EraseChannel)
-			if err == nil {
-				bc = ch
-				bcRetry.reset()
-			} else if !bcRetry.wait(ctx) {
-				return
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case ev, ok := <-inv:
-			if !ok {
-				if ctx.Err() != nil {
-					return
-				}
-				c.lose("invalidation stream closed")
-				inv = nil
-				continue
-			}
-			c.apply(ev)
-		case msg, ok := <-bc:
-			if !ok {
-				bc = nil
-				continue
-			}
-			c.hooks.run(c.cache.Site(), msg, c.log)
+		wait = minRetry
+		for msg := range ch {
+			c.hooks.run(msg, c.log)
 		}
 	}
 }
 
-// lose turns local serving off and drops everything: changes may be missed.
-func (c *ClientCache) lose(why string) {
-	c.healthy.Store(false)
-	c.local.clear()
-	c.log.Warn("client cache off: " + why + "; serving from the backend until tracking is back")
-}
-
-// resubscribe retries the subscription with backoff, then flushes and turns
-// local serving back on.
-func (c *ClientCache) resubscribe(ctx context.Context, b *backoff) (<-chan domain.Invalidation, bool) {
-	for {
-		ch, err := c.inv.Invalidations(ctx)
-		if err == nil {
-			b.reset()
-			c.local.clear()
-			c.healthy.Store(true)
-			c.log.Info("client cache back on")
-			return ch, true
-		}
-		if ctx.Err() != nil {
-			return nil, false
-		}
-		if !b.wait(ctx) {
-			return nil, false
-		}
-	}
-}
-
-func (c *ClientCache) apply(ev domain.Invalidation) {
-	if ev.All {
-		n := c.local.clear()
-		c.local.dropped.Add(uint64(n))
-		if ev.Reason != domain.ReasonFlush {
-			c.log.Info("client cache flushed", zap.String("reason", ev.Reason))
-		}
-		return
-	}
-	for _, k := range ev.Keys {
-		if c.local.remove(k) {
-			c.local.dropped.Add(1)
-		}
-	}
-}
-
-type backoff struct{ d time.Duration }
-
-func newBackoff() *backoff { return &backoff{d: minRetry} }
-func (b *backoff) reset()  { b.d = minRetry }
-
-// wait sleeps for the current delay (doubling it) or until ctx ends.
-func (b *backoff) wait(ctx context.Context) bool {
-	t := time.NewTimer(b.d)
+// sleep waits for d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
 	defer t.Stop()
-	b.d = min(2*b.d, maxRetry)
 	select {
 	case <-ctx.Done():
 		return false
@@ -211,34 +151,10 @@ func (b *backoff) wait(ctx context.Context) bool {
 	}
 }
 
-// ErasePayload is the message EraseCaches publishes, as Frappe's
-// {"doctype": ..., "site": ...}; a null doctype means every cache of the site.
-type ErasePayload struct {
-	Doctype *string `json:"doctype"`
-	Site    string  `json:"site"`
-}
-
-// EraseCaches asks every process connected to the backend to run the hooks
-// registered for this site and doctype (an empty doctype: all of the site's
-// hooks), including this process. It needs WithBroadcast.
-func (c *ClientCache) EraseCaches(ctx context.Context, doctype string) error {
-	if c.opts.broadcast == nil {
-		return fmt.Errorf("%w: EraseCaches needs WithBroadcast", domain.ErrNotSupported)
-	}
-	p := ErasePayload{Site: c.cache.Site()}
-	if doctype != "" {
-		p.Doctype = &doctype
-	}
-	msg, err := json.Marshal(p)
-	if err != nil {
-		return fmt.Errorf("%w: %w", domain.ErrInvalidArgument, err)
-	}
-	return c.opts.broadcast.Publish(ctx, EraseChannel, msg)
-}
-
-// OnErase registers hook to run, on the invalidation goroutine, when an
-// EraseCaches for this cache's site arrives. doctype is "" for "everything".
-// Hooks must be quick; a panicking hook is recovered and logged.
+// OnErase registers hook to run, on the cache's broadcast goroutine, when
+// an EraseCaches of any site arrives (from any process, this one included);
+// doctype is "" for "every cache of the site". Hooks must be quick; a
+// panicking hook is recovered and logged.
 func (c *ClientCache) OnErase(hook func(site, doctype string)) {
 	c.hooks.add(hook)
 }
@@ -257,13 +173,10 @@ func (h *hookSet) add(f func(site, doctype string)) {
 	h.mu.Unlock()
 }
 
-func (h *hookSet) run(site string, msg []byte, log *zap.Logger) {
+func (h *hookSet) run(msg []byte, log *zap.Logger) {
 	var p ErasePayload
-	if err := json.Unmarshal(msg, &p); err != nil {
-		log.Warn("ignoring a malformed erase message", zap.Error(err))
-		return
-	}
-	if p.Site != site {
+	if err := json.Unmarshal(msg, &p); err != nil || p.Site == "" {
+		log.Warn("ignoring a malformed erase message", zap.Error(errors.Join(err, errors.New("no site"))))
 		return
 	}
 	doctype := ""
@@ -280,9 +193,7 @@ func (h *hookSet) run(site string, msg []byte, log *zap.Logger) {
 					log.Error("erase hook panicked", zap.Any("panic", r))
 				}
 			}()
-			f(site, doctype)
+			f(p.Site, doctype)
 		}()
 	}
 }
-
-func joinErrors(errs []error) error { return errors.Join(errs...) }

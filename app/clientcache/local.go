@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+
+	"github.com/rediscache/rediscache/domain"
 )
 
 // shardCount spreads the local entries over independently locked maps, so
@@ -16,20 +18,28 @@ type entry struct {
 	key string
 
 	// Set once before the entry is published; read-only afterwards.
-	value   any    // decoded value, nil for a remembered miss
-	raw     []byte // encoded value, nil for a remembered miss
-	missing bool   // the backend had no such key
-	size    int64
-	expires int64 // clock nanoseconds
+	value    any    // decoded value, nil for a remembered miss
+	raw      []byte // encoded value, nil for a remembered miss
+	missing  bool   // the backend had no such key
+	size     int64
+	expires  int64         // clock nanoseconds (ClientCache.now)
+	volatile bool          // expires comes from the key's TTL: hits read the exact clock
+	lease    *domain.Lease // the tracking that covers the value
 
 	ref     atomic.Bool // CLOCK reference bit, set by hits
 	removed atomic.Bool // no longer in its shard's map
 
 	// Placeholder fields: token != 0 marks a fetch in flight. done is
-	// closed once res is set.
-	token uint64
-	done  chan struct{}
-	res   fetchResult
+	// closed once res is set. claim is the hand-over between the fetch's
+	// goroutine and the reader that started it (see ClientCache.fetch).
+	// absent is set when the placeholder replaced a remembered miss still
+	// covered by its lease: the key is known missing, its owner need not
+	// fetch it before generating it.
+	token  uint64
+	done   chan struct{}
+	res    fetchResult
+	claim  atomic.Int32
+	absent bool
 }
 
 type fetchResult struct {
@@ -39,11 +49,9 @@ type fetchResult struct {
 }
 
 type shard struct {
-	mu     sync.RWMutex
-	m      map[string]*entry
-	hits   atomic.Uint64
-	misses atomic.Uint64
-	_      [64]byte // keep shards on separate cache lines
+	mu sync.RWMutex
+	m  map[string]*entry
+	_  [40]byte // keep shards on separate cache lines
 }
 
 // local is the bounded set of entries. Lock order: evictMu, then a shard.
@@ -51,21 +59,26 @@ type local struct {
 	seed   maphash.Seed
 	shards [shardCount]shard
 
-	count atomic.Int64 // published (non-placeholder) entries in the maps
-	bytes atomic.Int64 // sum of their sizes
+	count    atomic.Int64 // published (non-placeholder) entries in the maps
+	bytes    atomic.Int64 // sum of their sizes
+	negative atomic.Int64 // published remembered misses
 
 	maxEntries int64
 	maxBytes   int64
 
-	evictMu   sync.Mutex
-	ring      []*entry // published entries, oldest first (CLOCK hand at 0)
-	evictions atomic.Uint64
-	dropped   atomic.Uint64 // entries dropped by invalidations
-	tokens    atomic.Uint64
+	// accept decides, under the shard lock, whether a fetch may publish
+	// (the cache is running and the value's lease is valid).
+	accept func(*entry) bool
+
+	evictMu sync.Mutex
+	ring    []*entry // published entries, oldest first (CLOCK hand at 0)
+	tokens  atomic.Uint64
+
+	st *counters
 }
 
-func newLocal(maxEntries int, maxBytes int64) *local {
-	l := &local{seed: maphash.MakeSeed(), maxEntries: int64(maxEntries), maxBytes: maxBytes}
+func newLocal(maxEntries int, maxBytes int64, st *counters, accept func(*entry) bool) *local {
+	l := &local{seed: maphash.MakeSeed(), maxEntries: int64(maxEntries), maxBytes: maxBytes, st: st, accept: accept}
 	for i := range l.shards {
 		l.shards[i].m = make(map[string]*entry)
 	}
@@ -80,49 +93,63 @@ func (l *local) shardOfString(key string) *shard {
 	return &l.shards[maphash.String(l.seed, key)&(shardCount-1)]
 }
 
-// lookup returns the published entry for key, if any. It never allocates.
-func (l *local) lookup(key []byte) (*shard, *entry) {
-	sh := l.shardOf(key)
+// lookup returns the entry (or placeholder) for key, if any, and the index
+// of its shard. It never allocates.
+func (l *local) lookup(key []byte) (*entry, uint64) {
+	i := maphash.Bytes(l.seed, key) & (shardCount - 1)
+	sh := &l.shards[i]
 	sh.mu.RLock()
 	e := sh.m[string(key)]
 	sh.mu.RUnlock()
-	return sh, e
+	return e, i
 }
 
 // reserve returns, under the shard lock, either the live entry for key
 // (hit), a placeholder another fetch owns (wait on it), or a new placeholder
-// this caller owns (own). An expired entry is replaced by the placeholder.
-func (l *local) reserve(key string, now int64) (hit, wait, own *entry) {
+// this caller owns (own). An expired entry is replaced by the placeholder; so
+// is a remembered miss when skipMissing is set (a generator must run), and
+// the placeholder is then absent if the miss's lease is valid.
+func (l *local) reserve(key string, now int64, skipMissing bool) (hit, wait, own *entry) {
 	sh := l.shardOfString(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	absent := false
 	if e := sh.m[key]; e != nil {
-		if e.token != 0 {
+		switch {
+		case e.token != 0:
 			return nil, e, nil
-		}
-		if now < e.expires {
+		case now >= e.expires:
+			l.unlinkLocked(sh, e)
+			l.st.expired(e)
+		case e.missing && skipMissing:
+			l.unlinkLocked(sh, e)
+			absent = e.lease.Valid()
+		default:
 			return e, nil, nil
 		}
-		l.unlinkLocked(sh, e)
 	}
-	ph := &entry{key: key, token: l.tokens.Add(1), done: make(chan struct{})}
+	ph := &entry{key: key, token: l.tokens.Add(1), done: make(chan struct{}), absent: absent}
 	sh.m[key] = ph
 	return nil, nil, ph
 }
 
-// publish replaces the placeholder ph with e if ph is still in place, that
-// is if no invalidation, delete or flush removed it meanwhile. It reports
-// whether e was stored, and enforces the bounds afterwards.
+// publish replaces the placeholder ph with e if ph is still in place (no
+// invalidation, drop or flush removed it meanwhile) and accept agrees. It
+// reports whether e was stored, and enforces the bounds afterwards.
 func (l *local) publish(ph, e *entry) bool {
 	sh := l.shardOfString(ph.key)
 	sh.mu.Lock()
-	if sh.m[ph.key] != ph {
+	if sh.m[ph.key] != ph || !l.accept(e) {
 		sh.mu.Unlock()
+		l.st.raced.Add(1)
 		return false
 	}
 	sh.m[ph.key] = e
 	l.count.Add(1)
 	l.bytes.Add(e.size)
+	if e.missing {
+		l.negative.Add(1)
+	}
 	sh.mu.Unlock()
 	l.admit(e)
 	return true
@@ -165,28 +192,36 @@ func (l *local) unlinkLocked(sh *shard, e *entry) {
 	e.removed.Store(true)
 	l.count.Add(-1)
 	l.bytes.Add(-e.size)
+	if e.missing {
+		l.negative.Add(-1)
+	}
 }
 
-// clear drops every entry and placeholder and returns how many published
-// entries were dropped.
-func (l *local) clear() int64 {
+// drop removes every published entry whose lease scope covers, and every
+// placeholder (a fetch in flight may have read under scope), and returns how
+// many published entries it removed. A nil scope covers everything.
+func (l *local) drop(scope *domain.Lease) int64 {
 	l.evictMu.Lock()
 	defer l.evictMu.Unlock()
 	var n int64
 	for i := range l.shards {
 		sh := &l.shards[i]
 		sh.mu.Lock()
-		for _, e := range sh.m {
-			if e.token == 0 {
+		for k, e := range sh.m {
+			switch {
+			case e.token != 0:
+				delete(sh.m, k)
+			case scope.Covers(e.lease):
 				l.unlinkLocked(sh, e)
 				n++
 			}
 		}
-		clear(sh.m)
 		sh.mu.Unlock()
 	}
-	clear(l.ring)
-	l.ring = l.ring[:0]
+	if scope == nil {
+		clear(l.ring)
+		l.ring = l.ring[:0]
+	}
 	return n
 }
 
@@ -216,12 +251,12 @@ func (l *local) admit(e *entry) {
 		sh.mu.Lock()
 		if sh.m[h.key] == h {
 			l.unlinkLocked(sh, h)
-			l.evictions.Add(1)
+			l.st.evicted(l.count.Load() >= l.maxEntries)
 		}
 		sh.mu.Unlock()
 	}
-	// Entries dropped by invalidations stay in the ring until the hand
-	// reaches them; compact when they dominate.
+	// Entries dropped otherwise stay in the ring until the hand reaches
+	// them; compact when they dominate.
 	if len(l.ring) > 64 && int64(len(l.ring)) > 2*l.count.Load() {
 		live := l.ring[:0]
 		for _, r := range l.ring {
@@ -238,11 +273,12 @@ func (l *local) over() bool {
 	return l.count.Load() > l.maxEntries || (l.maxBytes > 0 && l.bytes.Load() > l.maxBytes)
 }
 
-// sizeOf is the accounted size of an entry.
+// sizeOf is the accounted size of an entry: its key and its encoded value.
 func sizeOf(key string, raw []byte) int64 { return int64(len(key) + len(raw)) }
 
-// accountedBytes recomputes the byte sum from the maps, for tests.
-func (l *local) accountedBytes() (entries int64, bytes int64) {
+// recount recomputes the published entries and their byte sum from the
+// maps, for tests.
+func (l *local) recount() (entries, bytes int64) {
 	for i := range l.shards {
 		sh := &l.shards[i]
 		sh.mu.RLock()
@@ -255,11 +291,4 @@ func (l *local) accountedBytes() (entries int64, bytes int64) {
 		sh.mu.RUnlock()
 	}
 	return entries, bytes
-}
-
-// AccountedBytes recomputes the byte total of c's local entries from scratch.
-// Tests compare it with Statistics().Bytes to prove the running total exact.
-func AccountedBytes(c *ClientCache) int64 {
-	_, b := c.local.accountedBytes()
-	return b
 }

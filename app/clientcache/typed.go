@@ -14,35 +14,38 @@ import (
 // fresh copy (no backend command, no allocation), else from the backend. A
 // missing key is domain.ErrNotFound, and is remembered locally too (Redis
 // tracks reads of missing keys).
-func GetValue[T any](ctx context.Context, c *ClientCache, key string, opts ...app.Option) (T, error) {
-	if v, err, ok := c.hit(key, opts); ok {
-		if err != nil {
+func GetValue[T any](ctx context.Context, s *Site, key string, opts ...app.Option) (T, error) {
+	if e, ok := s.hit(key, opts, false); ok {
+		if e.missing {
 			var zero T
-			return zero, err
+			return zero, errCachedMiss
 		}
-		if t, ok := v.(T); ok {
+		if t, ok := e.value.(T); ok {
 			return t, nil
 		}
+		return decodeAs[T](s.Codec(), e.raw)
 	}
-	v, raw, err := c.get(ctx, key, opts, decodeAs[T], nil)
-	return as[T](c.Codec(), v, raw, err)
+	v, raw, err := s.get(ctx, key, opts, decodeTo[T], nil)
+	return as[T](s.Codec(), v, raw, err)
 }
 
-// GetOrGenerate returns the value of key as T; when it is missing, gen runs
-// once for all concurrent callers, its value is stored in the backend
-// (without expiry) and kept locally. While the backend is unavailable, gen's
-// value is returned without being cached.
-func GetOrGenerate[T any](ctx context.Context, c *ClientCache, key string, gen func(context.Context) (T, error), opts ...app.Option) (T, error) {
-	if v, err, ok := c.hit(key, opts); ok && err == nil {
-		if t, ok := v.(T); ok {
+// GetOrGenerate returns the value of key as T; when it is missing (a
+// remembered miss included), gen runs once for all concurrent callers, and
+// its value is stored (with the Expires option's TTL, if any) and kept
+// locally. While the backend is unavailable or refuses to store it, gen's
+// value is returned without being kept (logged once).
+func GetOrGenerate[T any](ctx context.Context, s *Site, key string, gen func(context.Context) (T, error), opts ...app.Option) (T, error) {
+	if e, ok := s.hit(key, opts, true); ok {
+		if t, ok := e.value.(T); ok {
 			return t, nil
 		}
+		return decodeAs[T](s.Codec(), e.raw)
 	}
 	if gen == nil {
 		var zero T
 		return zero, fmt.Errorf("%w: nil generator", domain.ErrInvalidArgument)
 	}
-	v, raw, err := c.get(ctx, key, opts, decodeAs[T], func(ctx context.Context) (any, []byte, error) {
+	v, raw, err := s.get(ctx, key, opts, decodeTo[T], s.storing(key, opts, func(ctx context.Context) (any, []byte, error) {
 		g, err := gen(ctx)
 		if err != nil {
 			return nil, nil, err
@@ -50,17 +53,17 @@ func GetOrGenerate[T any](ctx context.Context, c *ClientCache, key string, gen f
 		if any(g) == nil {
 			return nil, nil, fmt.Errorf("%w: generator returned nil", domain.ErrInvalidArgument)
 		}
-		raw, err := c.Codec().Encode(g)
+		raw, err := s.Codec().Encode(g)
 		return g, raw, err
-	})
-	return as[T](c.Codec(), v, raw, err)
+	}))
+	return as[T](s.Codec(), v, raw, err)
 }
 
 // GetDoc returns the document name of doctype through the cache, calling
 // load once when it is missing: Frappe's ClientCache.get_doc. The key is
 // DocKey(doctype, name); an empty name means the doctype itself (a single
 // DocType).
-func GetDoc[T any](ctx context.Context, c *ClientCache, doctype, name string, load func(ctx context.Context, doctype, name string) (T, error)) (T, error) {
+func GetDoc[T any](ctx context.Context, s *Site, doctype, name string, load func(ctx context.Context, doctype, name string) (T, error)) (T, error) {
 	if name == "" {
 		name = doctype
 	}
@@ -68,7 +71,7 @@ func GetDoc[T any](ctx context.Context, c *ClientCache, doctype, name string, lo
 		var zero T
 		return zero, fmt.Errorf("%w: nil loader", domain.ErrInvalidArgument)
 	}
-	return GetOrGenerate(ctx, c, DocKey(doctype, name), func(ctx context.Context) (T, error) {
+	return GetOrGenerate(ctx, s, DocKey(doctype, name), func(ctx context.Context) (T, error) {
 		return load(ctx, doctype, name)
 	})
 }
@@ -78,16 +81,22 @@ func DocKey(doctype, name string) string {
 	return "document_cache::" + doctype + "::" + name
 }
 
-func decodeAs[T any](codec ports.Codec, raw []byte) (any, error) {
+// decodeTo is the decoder that keeps values as T.
+func decodeTo[T any](codec ports.Codec, raw []byte) (any, error) {
+	return decodeAs[T](codec, raw)
+}
+
+func decodeAs[T any](codec ports.Codec, raw []byte) (T, error) {
 	var v T
 	if err := codec.Decode(raw, &v); err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
 	return v, nil
 }
 
-// as converts what get returned into T, decoding raw when the kept value is
-// of another type (another caller read the key as another type).
+// as converts what a read returned into T, decoding raw when the kept
+// value is of another type (another caller read the key as another type).
 func as[T any](codec ports.Codec, v any, raw []byte, err error) (T, error) {
 	var zero T
 	if err != nil {
@@ -96,11 +105,7 @@ func as[T any](codec ports.Codec, v any, raw []byte, err error) (T, error) {
 	if t, ok := v.(T); ok {
 		return t, nil
 	}
-	var t T
-	if err := codec.Decode(raw, &t); err != nil {
-		return zero, err
-	}
-	return t, nil
+	return decodeAs[T](codec, raw)
 }
 
 // decodeAny decodes raw into a new value of like's type.

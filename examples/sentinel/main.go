@@ -14,7 +14,6 @@ import (
 	"log"
 	"time"
 
-	"github.com/rediscache/rediscache/app"
 	"github.com/rediscache/rediscache/app/clientcache"
 	"github.com/rediscache/rediscache/fxmodule"
 )
@@ -40,11 +39,7 @@ func run(ctx context.Context) error {
 	if err := backend.Pinger.Ping(ctx); err != nil {
 		return fmt.Errorf("sentinel setup: %w", err)
 	}
-	cache, err := app.New(backend.Store, app.Config{Site: cfg.Site})
-	if err != nil {
-		return err
-	}
-	cc, err := clientcache.New(cache, backend.Invalidation, clientcache.Config{})
+	cc, err := clientcache.New(backend.Store, clientcache.Config{})
 	if err != nil {
 		return err
 	}
@@ -52,12 +47,16 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer cc.Stop(context.Background())
+	site, err := cc.Site(cfg.Site)
+	if err != nil {
+		return err
+	}
 
-	if err := cc.SetValue(ctx, "greeting", "hello from "+backend.Name); err != nil {
+	if err := site.SetValue(ctx, "greeting", "hello from "+backend.Name); err != nil {
 		return err
 	}
 	for range 2 {
-		v, err := clientcache.GetValue[string](ctx, cc, "greeting")
+		v, err := clientcache.GetValue[string](ctx, site, "greeting")
 		if err != nil {
 			return err
 		}

@@ -77,7 +77,8 @@ func BenchmarkHit(b *testing.B) {
 		reportCPU(b, cpu)
 	})
 
-	ccBench := func(p peer, cc *clientcache.ClientCache) func(b *testing.B) {
+	ccBench := func(p peer, site *clientcache.Site) func(b *testing.B) {
+		cc := site.ClientCache()
 		warmUp(b, p, keys, hitValue)
 		return func(b *testing.B) {
 			misses := cc.Statistics().Misses
@@ -88,7 +89,7 @@ func BenchmarkHit(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				i := start(&seq)
 				for pb.Next() {
-					s, err := clientcache.GetValue[string](ctx, cc, keys[i&(hitKeys-1)])
+					s, err := clientcache.GetValue[string](ctx, site, keys[i&(hitKeys-1)])
 					if err != nil || s == "" {
 						b.Errorf("%s: %q, %v", p.name, s, err)
 						return

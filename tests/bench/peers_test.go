@@ -12,7 +12,6 @@ import (
 
 	"github.com/rediscache/rediscache/adapters/memory"
 	"github.com/rediscache/rediscache/adapters/standalone"
-	"github.com/rediscache/rediscache/app"
 	"github.com/rediscache/rediscache/app/clientcache"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
@@ -59,14 +58,11 @@ func jsonString(v string) []byte {
 	return b
 }
 
-// newClientCache starts a ClientCache over store, tracked by inv.
-func newClientCache(tb testing.TB, store ports.Store, inv ports.Invalidation) *clientcache.ClientCache {
+// newClientCache starts a ClientCache over store and returns the bench
+// site's handle.
+func newClientCache(tb testing.TB, store ports.TrackedStore) *clientcache.Site {
 	tb.Helper()
-	cache, err := app.New(store, app.Config{Site: site})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	cc, err := clientcache.New(cache, inv, clientcache.Config{MaxEntries: 16 * 1024})
+	cc, err := clientcache.New(store, clientcache.Config{MaxEntries: 16 * 1024})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -74,20 +70,25 @@ func newClientCache(tb testing.TB, store ports.Store, inv ports.Invalidation) *c
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = cc.Stop(context.Background()) })
-	return cc
+	s, err := cc.Site(site)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }
 
-func clientCachePeer(name string, cc *clientcache.ClientCache, set func(ctx context.Context, key, value string) error) peer {
+func clientCachePeer(name string, s *clientcache.Site, set func(ctx context.Context, key, value string) error) peer {
+	cc := s.ClientCache()
 	return peer{
 		name: name,
 		get: func(ctx context.Context, key string) (string, error) {
-			return clientcache.GetValue[string](ctx, cc, key)
+			return clientcache.GetValue[string](ctx, s, key)
 		},
 		set: set,
 		warm: func(ctx context.Context, keys []string) (int, error) {
 			before := cc.Statistics()
 			for _, k := range keys {
-				if _, err := clientcache.GetValue[string](ctx, cc, k); err != nil {
+				if _, err := clientcache.GetValue[string](ctx, s, k); err != nil {
 					return 0, err
 				}
 			}
@@ -96,27 +97,28 @@ func clientCachePeer(name string, cc *clientcache.ClientCache, set func(ctx cont
 	}
 }
 
-// newRediscacheTracked is the ClientCache over the tracked standalone store
-// (CLIENT TRACKING ON REDIRECT <pubsub id> NOLOOP, RESP2).
-func newRediscacheTracked(tb testing.TB, addr string, writer *redis.Client) (peer, *clientcache.ClientCache) {
+// newRediscacheTracked is the ClientCache over the standalone store
+// (RESP2, CLIENT TRACKING ON REDIRECT <pubsub id> OPTIN on a few tracked
+// connections).
+func newRediscacheTracked(tb testing.TB, addr string, writer *redis.Client) (peer, *clientcache.Site) {
 	tb.Helper()
-	store, err := standalone.NewTracked(standalone.Config{Addr: addr})
+	store, err := standalone.New(standalone.Config{Addr: addr})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = store.Close() })
-	cc := newClientCache(tb, store, store)
-	if !cc.Healthy() {
+	s := newClientCache(tb, store)
+	if !s.ClientCache().Healthy() {
 		tb.Fatal("rediscache: the ClientCache did not start tracking")
 	}
-	return clientCachePeer("rediscache", cc, func(ctx context.Context, key, value string) error {
+	return clientCachePeer("rediscache", s, func(ctx context.Context, key, value string) error {
 		return writer.Set(ctx, site+domain.SiteSeparator+key, jsonString(value), 0).Err()
-	}), cc
+	}), s
 }
 
 // newRediscacheMemory is the ClientCache over the in-memory backend; the
 // writer is another handle on the same in-memory DB.
-func newRediscacheMemory(tb testing.TB) (peer, *clientcache.ClientCache) {
+func newRediscacheMemory(tb testing.TB) (peer, *clientcache.Site) {
 	tb.Helper()
 	store := memory.New(memory.Config{})
 	writer := store.Peer()
@@ -124,10 +126,10 @@ func newRediscacheMemory(tb testing.TB) (peer, *clientcache.ClientCache) {
 		_ = writer.Close()
 		_ = store.Close()
 	})
-	cc := newClientCache(tb, store, store)
-	return clientCachePeer("rediscache-memory", cc, func(ctx context.Context, key, value string) error {
+	s := newClientCache(tb, store)
+	return clientCachePeer("rediscache-memory", s, func(ctx context.Context, key, value string) error {
 		return writer.Set(ctx, site+domain.SiteSeparator+key, jsonString(value), domain.NoExpiry)
-	}), cc
+	}), s
 }
 
 // newRueidis is a rueidis client with its default client-side cache

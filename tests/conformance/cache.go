@@ -276,6 +276,73 @@ func describeCache(newBackend Factory, f Features) {
 			})
 		})
 
+		ginkgo.Describe("request-local cache boundary", func() {
+			// mutate overwrites every byte of b, as a careless caller
+			// reusing its buffer would.
+			mutate := func(b []byte) {
+				for i := range b {
+					b[i] = 'X'
+				}
+			}
+			ginkgo.It("copies what SetRaw is given", func() {
+				rctx := app.WithRequestCache(ctx)
+				data := []byte(`"abc"`)
+				gomega.Expect(c.SetRaw(rctx, "k", data)).To(gomega.Succeed())
+				mutate(data)
+				gomega.Expect(c.GetRaw(rctx, "k")).To(gomega.Equal([]byte(`"abc"`)))
+			})
+			ginkgo.It("copies what GetRaw returns, on the first read and on a hit", func() {
+				gomega.Expect(c.SetRaw(ctx, "k", []byte(`"abc"`))).To(gomega.Succeed())
+				rctx := app.WithRequestCache(ctx)
+				for range 3 {
+					got, err := c.GetRaw(rctx, "k")
+					gomega.Expect(err).NotTo(gomega.HaveOccurred())
+					gomega.Expect(got).To(gomega.Equal([]byte(`"abc"`)))
+					mutate(got)
+				}
+			})
+			ginkgo.It("copies what GetOrGenerateRaw generated and returned", func() {
+				rctx := app.WithRequestCache(ctx)
+				gen := []byte(`"gen"`)
+				got, err := c.GetOrGenerateRaw(rctx, "k", func(context.Context) ([]byte, error) { return gen, nil })
+				gomega.Expect(err).NotTo(gomega.HaveOccurred())
+				mutate(gen)
+				mutate(got)
+				gomega.Expect(c.GetRaw(rctx, "k")).To(gomega.Equal([]byte(`"gen"`)))
+			})
+			ginkgo.It("copies hash fields, both ways", func() {
+				rctx := app.WithRequestCache(ctx)
+				data := []byte(`1`)
+				gomega.Expect(c.HSetRaw(rctx, "h", "f", data)).To(gomega.Succeed())
+				mutate(data)
+				for range 3 {
+					got, err := c.HGetRaw(rctx, "h", "f")
+					gomega.Expect(err).NotTo(gomega.HaveOccurred())
+					gomega.Expect(got).To(gomega.Equal([]byte(`1`)))
+					mutate(got)
+				}
+				gomega.Expect(c.HSetRaw(ctx, "h", "g", []byte(`2`))).To(gomega.Succeed())
+				for range 3 { // first read from the backend, then hits
+					got, err := c.HGetRaw(rctx, "h", "g")
+					gomega.Expect(err).NotTo(gomega.HaveOccurred())
+					gomega.Expect(got).To(gomega.Equal([]byte(`2`)))
+					mutate(got)
+				}
+			})
+		})
+
+		ginkgo.Describe("user scope", func() {
+			ginkgo.It("is a namespace inside the site, as app.User documents", func() {
+				gomega.Expect(c.SetValue(ctx, "otp", "123", app.User("alice"))).To(gomega.Succeed())
+				gomega.Expect(app.GetValue[string](ctx, c, "user:alice:otp")).To(gomega.Equal("123"))
+				gomega.Expect(c.SetValue(ctx, "otp", "456", app.User("bob"))).To(gomega.Succeed())
+				gomega.Expect(c.DeleteKeys(ctx, "user:alice")).To(gomega.Equal(int64(1)))
+				_, err := app.GetValue[string](ctx, c, "otp", app.User("alice"))
+				gomega.Expect(err).To(gomega.MatchError(domain.ErrNotFound))
+				gomega.Expect(app.GetValue[string](ctx, c, "otp", app.User("bob"))).To(gomega.Equal("456"))
+			})
+		})
+
 		ginkgo.Describe("GetKeys, GetAll and DeleteKeys", func() {
 			ginkgo.It("lists the keys that start with a prefix, without the site", func() {
 				for _, k := range []string{"p_1", "p_2", "q_1"} {
@@ -488,6 +555,17 @@ func describeCache(newBackend Factory, f Features) {
 				gomega.Expect(c.FT("").SugLen(ctx, "dict")).To(gomega.Equal(int64(1)))
 				gomega.Expect(c.FT("").SugDel(ctx, "dict", "help")).To(gomega.BeFalse())
 				gomega.Expect(other.FT("").SugDel(ctx, "dict", "help")).To(gomega.BeTrue())
+			})
+			ginkgo.It("returns 10 suggestions for a zero Max, as Frappe's sugget asks", func() {
+				var sugs []domain.Suggestion
+				for i := range 12 {
+					sugs = append(sugs, domain.Suggestion{String: fmt.Sprintf("word%02d", i)})
+				}
+				gomega.Expect(c.FT("").SugAdd(ctx, "dict", sugs...)).To(gomega.Equal(int64(12)))
+				got, err := c.FT("").SugGet(ctx, "dict", "word", domain.SugGetOptions{})
+				gomega.Expect(err).NotTo(gomega.HaveOccurred())
+				gomega.Expect(got).To(gomega.HaveLen(domain.DefaultSugMax))
+				gomega.Expect(domain.DefaultSugMax).To(gomega.Equal(10))
 			})
 		})
 	})

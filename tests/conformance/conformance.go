@@ -24,8 +24,9 @@ type Backend struct {
 	// Peer is another client of the same data, for cross-client specs
 	// (a write through Peer must be seen by Store). Nil skips those specs.
 	Peer ports.Store
-	// Invalidation is Store's invalidation stream; nil skips its specs.
-	Invalidation ports.Invalidation
+	// Tracker is the tracking of Store's backend (every write through Store
+	// must be reported to it); nil skips its specs.
+	Tracker ports.Tracker
 	// Flush empties the whole database (FLUSHALL); nil skips flush specs.
 	Flush func(ctx context.Context) error
 	// Close releases what the factory built. Nil means nothing to release.

@@ -3,6 +3,7 @@ package conformance
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -23,12 +24,15 @@ func scan(ctx context.Context, s ports.Store, pattern string, batch int) ([]stri
 	return got, err
 }
 
-// scanAll is scan for specs that expect no error.
+// scanAll is scan for specs that expect no error, with each key once: the
+// port lets Scan report a key again in a later batch (as Redis SCAN does
+// when its table is resized during the scan).
 func scanAll(ctx context.Context, s ports.Store, pattern string, batch int) []string {
 	ginkgo.GinkgoHelper()
 	got, err := scan(ctx, s, pattern, batch)
 	gomega.Expect(err).NotTo(gomega.HaveOccurred())
-	return got
+	slices.Sort(got)
+	return slices.Compact(got)
 }
 
 // globKeys are the names (after the spec's prefix) the Scan specs store:
@@ -405,7 +409,7 @@ func describeKeyValue(newBackend Factory, _ Features) {
 					gomega.Expect(got).To(gomega.ConsistOf(names(p, c.want...)))
 				})
 			}
-			it("with batch "+itoa(batch)+" reports each of many keys exactly once", func(ctx ginkgo.SpecContext) {
+			it("with batch "+itoa(batch)+" reports each of many keys, and no other", func(ctx ginkgo.SpecContext) {
 				many := numbered(p+"many:", 300)
 				for _, k := range many {
 					gomega.Expect(s.Set(ctx, k, nil, 0)).To(gomega.Succeed())

@@ -25,13 +25,13 @@ const (
 )
 
 // describePorts registers the specs of KeyValue, Hash, Set, List and
-// Invalidation.
+// Tracker.
 func describePorts(newBackend Factory, f Features) {
 	ginkgo.Describe("KeyValue", func() { describeKeyValue(newBackend, f) })
 	ginkgo.Describe("Hash", func() { describeHash(newBackend, f) })
 	ginkgo.Describe("Set", func() { describeSet(newBackend, f) })
 	ginkgo.Describe("List", func() { describeList(newBackend, f) })
-	ginkgo.Describe("Invalidation", func() { describeInvalidation(newBackend, f) })
+	ginkgo.Describe("Tracker", func() { describeTracker(newBackend, f) })
 	ginkgo.Describe("every data method", func() { describeEveryMethod(newBackend, f) })
 }
 
@@ -302,13 +302,6 @@ func describeEveryMethod(newBackend Factory, _ Features) {
 			})
 			gomega.Expect(err).To(gomega.MatchError(context.Canceled))
 			gomega.Expect(called).To(gomega.BeFalse(), "fn called although ctx was cancelled")
-		})
-		it("Invalidations fails with context.Canceled", func(ctx ginkgo.SpecContext) {
-			if b.Invalidation == nil {
-				ginkgo.Skip("backend has no Invalidation")
-			}
-			_, err := b.Invalidation.Invalidations(cancelled(ctx))
-			gomega.Expect(err).To(gomega.MatchError(context.Canceled))
 		})
 	})
 

@@ -347,9 +347,9 @@ func describeSuggestions(newBackend Factory, f Features) {
 				sugOf("w6", 6/math.Sqrt(2)), sugOf("w5", 5/math.Sqrt(2)), sugOf("w4", 4/math.Sqrt(2)),
 				sugOf("w3", 3/math.Sqrt(2)), sugOf("w2", 2/math.Sqrt(2)), sugOf("w1", 1/math.Sqrt(2)),
 			}
-			it("0 means the default, 5", func(ctx ginkgo.SpecContext) {
+			it("0 means Frappe's default, 10", func(ctx ginkgo.SpecContext) {
 				got, err := s.SugGet(ctx, key, "w", sugScored(0))
-				expectSugs(got, err, ranked[:domain.DefaultSugMax]...)
+				expectSugs(got, err, ranked[:10]...)
 			})
 			it("1 gives the best one", func(ctx ginkgo.SpecContext) {
 				got, err := s.SugGet(ctx, key, "w", sugScored(1))
@@ -359,10 +359,10 @@ func describeSuggestions(newBackend Factory, f Features) {
 				got, err := s.SugGet(ctx, key, "w", sugScored(domain.MaxSugMax))
 				expectSugs(got, err, ranked[:10]...)
 			})
-			it("outside 1..10 gives the default, 5", func(ctx ginkgo.SpecContext) {
+			it("outside 1..10 gives the module's default, 5", func(ctx ginkgo.SpecContext) {
 				for _, max := range []int{-1, 11, 100} {
 					got, err := s.SugGet(ctx, key, "w", sugScored(max))
-					expectSugs(got, err, ranked[:domain.DefaultSugMax]...)
+					expectSugs(got, err, ranked[:5]...)
 				}
 			})
 			it("more than the dictionary holds gives all matches", func(ctx ginkgo.SpecContext) {
@@ -460,18 +460,19 @@ func describeSuggestions(newBackend Factory, f Features) {
 			got, err := s.SugGet(ctx, key, "he", sugScored(0))
 			expectSugs(got, err, sugOf("hello", 1/math.Sqrt(4)))
 		})
-		it("report a SugAdd by another client as an invalidation", func(ctx ginkgo.SpecContext) {
-			if b.Peer == nil || b.Invalidation == nil {
-				ginkgo.Skip("backend has no Peer or no Invalidation")
+		it("report SugAdd and SugDel through the store to its tracking before they return", func(ctx ginkgo.SpecContext) {
+			if b.Tracker == nil {
+				ginkgo.Skip("backend has no Tracker")
 			}
 			key := p + "dict"
+			rec := &Recorder{}
+			untrack, err := b.Tracker.Track(ctx, rec)
+			gomega.Expect(err).NotTo(gomega.HaveOccurred())
+			defer untrack()
 			add(ctx, key, 1, sugOf("hello", 1))
-			ch, err := b.Invalidation.Invalidations(ctx)
-			gomega.Expect(err).NotTo(gomega.HaveOccurred())
-			_, err = s.SugGet(ctx, key, "he", sugScored(0))
-			gomega.Expect(err).NotTo(gomega.HaveOccurred())
-			gomega.Expect(b.Peer.SugAdd(ctx, key, sugOf("help", 1))).To(gomega.Equal(int64(2)))
-			gomega.Eventually(ctx, ch).WithTimeout(eventTimeout).Should(gomega.Receive(naming(key)))
+			gomega.Expect(rec.Count(key)).To(gomega.Equal(1))
+			gomega.Expect(s.SugDel(ctx, key, "hello")).To(gomega.BeTrue())
+			gomega.Expect(rec.Count(key)).To(gomega.Equal(2))
 		})
 	})
 

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -57,6 +58,18 @@ func freePort() (int, error) {
 		return 0, fmt.Errorf("redistest: picking a free port: %w", err)
 	}
 	return port, nil
+}
+
+// ClosedAddr returns a loopback "host:port" nothing listens on (a port that
+// was free a moment ago), for specs of an unreachable server. It fails t
+// on error.
+func ClosedAddr(t TB) string {
+	t.Helper()
+	port, err := freePort()
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // onFreePort calls start with fresh free ports until it succeeds, fails

@@ -8,7 +8,9 @@
 // t.Cleanup; on Linux it is also killed if the test binary dies.
 //
 // The package uses only the standard library: it speaks just enough RESP
-// to wait for PING and to send one-off commands (Server.Do).
+// to wait for PING and to send one-off commands (Server.Do), and makes the
+// certificate authority and certificates of TLS servers with crypto/x509
+// (NewCA, WithTLS).
 package redistest
 
 import (
@@ -51,6 +53,10 @@ type serverOptions struct {
 	replicaOf string
 	args      []string
 
+	// TLS (tls.go).
+	tlsCA          *CA
+	tlsAuthClients bool
+
 	// Topology options (StartSentinel only, see sentinel.go).
 	sentinelPassword string
 	sentinels        int           // 0: defaultSentinels
@@ -81,10 +87,27 @@ func WithReplicaOf(addr string) Option {
 	return func(o *serverOptions) { o.replicaOf = addr }
 }
 
+// WithTLS makes the server listen with TLS too, on a second free port
+// (TLSAddr), with a certificate for 127.0.0.1 and localhost issued by ca;
+// the plain port stays, for this package's own commands (Do). Replication
+// uses TLS (tls-replication yes), so a replica of a TLS server is given its
+// TLSAddr. Client certificates are not required unless WithTLSClientAuth.
+// For StartSentinel it applies to every data node and every sentinel.
+func WithTLS(ca *CA) Option {
+	return func(o *serverOptions) { o.tlsCA = ca }
+}
+
+// WithTLSClientAuth makes the TLS port require a client certificate issued
+// by the CA of WithTLS (tls-auth-clients yes): mutual TLS.
+func WithTLSClientAuth() Option {
+	return func(o *serverOptions) { o.tlsAuthClients = true }
+}
+
 // Server is a redis-server process started by StartServer. Its methods are
 // safe for concurrent use.
 type Server struct {
 	port     int
+	tlsPort  int // 0: no TLS
 	dir      string
 	bin      string
 	args     []string // everything but --port
@@ -137,11 +160,23 @@ func StartServer(t TB, opts ...Option) *Server {
 			args = append(args, "--masterauth", o.password)
 		}
 	}
+	if o.tlsCA != nil {
+		kp := o.tlsCA.Issue(t, "redis-server", "127.0.0.1", "localhost")
+		for _, kv := range tlsArgs(0, kp, o.tlsCA, o.tlsAuthClients)[1:] { // the port comes in launch
+			args = append(args, "--"+kv[0], kv[1])
+		}
+	}
 	args = append(args, o.args...)
 
 	s := &Server{dir: dir, bin: bin, args: args, password: o.password}
 	err = onFreePort(t, func(port int) error {
 		s.port = port
+		if o.tlsCA != nil {
+			var err error
+			if s.tlsPort, err = freePort(); err != nil {
+				return err
+			}
+		}
 		return s.launch()
 	})
 	if err != nil {
@@ -155,7 +190,11 @@ func StartServer(t TB, opts ...Option) *Server {
 // launch starts the process on s.port and waits until it is ready. On
 // failure nothing is left running.
 func (s *Server) launch() error {
-	args := append([]string{"--port", strconv.Itoa(s.port)}, s.args...)
+	args := []string{"--port", strconv.Itoa(s.port)}
+	if s.tlsPort != 0 {
+		args = append(args, "--tls-port", strconv.Itoa(s.tlsPort))
+	}
+	args = append(args, s.args...)
 	p, err := startProcess(s.bin, args, s.dir, filepath.Join(s.dir, "redis.log"))
 	if err != nil {
 		return err
@@ -175,6 +214,30 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 
 // Port returns the TCP port the server listens on.
 func (s *Server) Port() int { return s.port }
+
+// TLSAddr returns "127.0.0.1:port" of the TLS port of a server started
+// WithTLS, or "" for a server without TLS.
+func (s *Server) TLSAddr() string {
+	if s.tlsPort == 0 {
+		return ""
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.tlsPort))
+}
+
+// TLSPort returns the TLS port of a server started WithTLS, or 0.
+func (s *Server) TLSPort() int { return s.tlsPort }
+
+// replPort is the port replicas and sentinels reach the server on (and
+// that it announces as a replica): the TLS port when it has one.
+func (s *Server) replPort() int {
+	if s.tlsPort != 0 {
+		return s.tlsPort
+	}
+	return s.port
+}
+
+// replAddr is "127.0.0.1:replPort".
+func (s *Server) replAddr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.replPort())) }
 
 // URL returns "redis://127.0.0.1:port", with ":password@" before the host
 // when the server was started WithPassword.

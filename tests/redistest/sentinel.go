@@ -76,6 +76,7 @@ type Topology struct {
 // Sentinel is one redis-sentinel process of a Topology.
 type Sentinel struct {
 	port     int
+	tlsPort  int // 0: no TLS
 	dir      string
 	conf     string // path of sentinel.conf, which the sentinel rewrites
 	bin      string
@@ -95,7 +96,10 @@ type Sentinel struct {
 //
 // WithModule, WithPassword and WithArgs apply to every data node
 // (WithPassword also sets masterauth, so any node can become a replica, and
-// sentinel auth-pass); WithSentinelPassword protects the sentinels.
+// sentinel auth-pass); WithSentinelPassword protects the sentinels. WithTLS
+// (and WithTLSClientAuth) apply to the data nodes and the sentinels: they
+// replicate and monitor over TLS, the sentinels report the nodes' TLS
+// ports, and a TLS client reaches the sentinels at SentinelTLSAddrs.
 // Everything is stopped by t.Cleanup, the sentinels first. StartSentinel
 // fails t when the topology does not come up.
 func StartSentinel(t TB, opts ...Option) *Topology {
@@ -134,6 +138,12 @@ func StartSentinel(t TB, opts ...Option) *Topology {
 	if len(o.args) > 0 {
 		dataOpts = append(dataOpts, WithArgs(o.args...))
 	}
+	if o.tlsCA != nil {
+		dataOpts = append(dataOpts, WithTLS(o.tlsCA))
+		if o.tlsAuthClients {
+			dataOpts = append(dataOpts, WithTLSClientAuth())
+		}
+	}
 	masterOpts := dataOpts
 	if o.password != "" {
 		// The master becomes a replica after a failover.
@@ -149,7 +159,7 @@ func StartSentinel(t TB, opts ...Option) *Topology {
 	master := StartServer(t, masterOpts...)
 	top.nodes = append(top.nodes, master)
 	for range nReplicas {
-		replicaOpts := append(dataOpts[:len(dataOpts):len(dataOpts)], WithReplicaOf(master.Addr()))
+		replicaOpts := append(dataOpts[:len(dataOpts):len(dataOpts)], WithReplicaOf(master.replAddr()))
 		top.nodes = append(top.nodes, StartServer(t, replicaOpts...))
 	}
 	// Sentinels discover replicas from the master's INFO, which they read
@@ -163,9 +173,25 @@ func StartSentinel(t TB, opts ...Option) *Topology {
 		s := &Sentinel{bin: sentinelBin, password: o.sentinelPassword}
 		s.dir = t.TempDir()
 		s.conf = filepath.Join(s.dir, "sentinel.conf")
+		var tlsLines [][2]string
+		if o.tlsCA != nil {
+			kp := o.tlsCA.Issue(t, "redis-sentinel", "127.0.0.1", "localhost")
+			tlsLines = tlsArgs(0, kp, o.tlsCA, o.tlsAuthClients)
+		}
 		err := onFreePort(t, func(port int) error {
 			s.port = port
-			if err := os.WriteFile(s.conf, []byte(top.sentinelConf(port, s.dir, master.Port())), 0o600); err != nil {
+			conf := top.sentinelConf(port, s.dir, master.replPort())
+			if tlsLines != nil {
+				var err error
+				if s.tlsPort, err = freePort(); err != nil {
+					return err
+				}
+				tlsLines[0][1] = strconv.Itoa(s.tlsPort)
+				for _, kv := range tlsLines {
+					conf += kv[0] + " " + kv[1] + "\n"
+				}
+			}
+			if err := os.WriteFile(s.conf, []byte(conf), 0o600); err != nil {
 				return fmt.Errorf("redistest: %w", err)
 			}
 			return s.launch()
@@ -198,12 +224,33 @@ func (top *Topology) sentinelConf(port int, dir string, masterPort int) string {
 	line("sentinel down-after-milliseconds %s %d", top.masterName, downAfter)
 	line("sentinel failover-timeout %s %d", top.masterName, failoverTimeout)
 	if top.password != "" {
-		line("sentinel auth-pass %s %s", top.masterName, top.password)
+		line("sentinel auth-pass %s %s", top.masterName, confQuote(top.password))
 	}
 	if top.sentinelPassword != "" {
-		line("requirepass %s", top.sentinelPassword)
-		line("sentinel sentinel-pass %s", top.sentinelPassword)
+		line("requirepass %s", confQuote(top.sentinelPassword))
+		line("sentinel sentinel-pass %s", confQuote(top.sentinelPassword))
 	}
+	return b.String()
+}
+
+// confQuote quotes s for a Redis configuration file (sdssplitargs): in
+// double quotes, with \, \" and the bytes outside printable ASCII escaped
+// as \xHH, so passwords with spaces, quotes or any byte survive.
+func confQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20 || c >= 0x7f:
+			fmt.Fprintf(&b, "\\x%02x", c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
 	return b.String()
 }
 
@@ -215,6 +262,20 @@ func (top *Topology) SentinelAddrs() []string {
 	addrs := make([]string, len(top.sentinels))
 	for i, s := range top.sentinels {
 		addrs[i] = s.Addr()
+	}
+	return addrs
+}
+
+// SentinelTLSAddrs returns the "127.0.0.1:port" TLS address of every
+// sentinel of a topology started WithTLS (nil without TLS). go-redis speaks
+// TLS to the sentinels and the data nodes alike (FailoverOptions.TLSConfig),
+// so a TLS client is given these.
+func (top *Topology) SentinelTLSAddrs() []string {
+	var addrs []string
+	for _, s := range top.sentinels {
+		if s.tlsPort != 0 {
+			addrs = append(addrs, net.JoinHostPort("127.0.0.1", strconv.Itoa(s.tlsPort)))
+		}
 	}
 	return addrs
 }
@@ -317,14 +378,14 @@ func (top *Topology) checkReplication(master *Server) error {
 		if n == master {
 			continue
 		}
-		if !strings.Contains(info, fmt.Sprintf("port=%d,state=online", n.Port())) {
+		if !strings.Contains(info, fmt.Sprintf("port=%d,state=online", n.replPort())) {
 			return fmt.Errorf("%s is not an online replica of %s", n.Addr(), master.Addr())
 		}
 		role, err := n.Do("ROLE")
 		if err != nil {
 			return err
 		}
-		want := fmt.Sprintf("slave\n127.0.0.1\n%d\nconnected\n", master.Port())
+		want := fmt.Sprintf("slave\n127.0.0.1\n%d\nconnected\n", master.replPort())
 		if !strings.HasPrefix(role, want) {
 			return fmt.Errorf("%s reports ROLE %q", n.Addr(), strings.ReplaceAll(role, "\n", " "))
 		}
@@ -408,7 +469,7 @@ func (top *Topology) node(addr string) *Server {
 		return nil
 	}
 	for _, n := range top.nodes {
-		if strconv.Itoa(n.Port()) == port {
+		if strconv.Itoa(n.Port()) == port || (n.TLSPort() != 0 && strconv.Itoa(n.TLSPort()) == port) {
 			return n
 		}
 	}

@@ -1,6 +1,7 @@
-// Package storetest wraps a ports.Store for tests: it counts the commands
-// that reach the backend, can make every call fail as if the backend were
-// down, and can pause a call at a chosen point (to make races deterministic).
+// Package storetest wraps a ports.Store (and its ports.Tracker, when it has
+// one) for tests: it counts the commands that reach the backend, can make
+// every call fail as if the backend were down, and can pause a call at a
+// chosen point (to make races deterministic).
 package storetest
 
 import (
@@ -20,10 +21,11 @@ type Store struct {
 	calls atomic.Int64
 	down  atomic.Bool
 
-	mu       sync.Mutex
-	byName   map[string]int64
-	hooks    map[string]func(ctx context.Context, key string)
-	afterGet func(ctx context.Context, key string)
+	mu         sync.Mutex
+	byName     map[string]int64
+	hooks      map[string]func(ctx context.Context, key string)
+	afterGet   func(ctx context.Context, key string)
+	afterFetch func(ctx context.Context, key string)
 }
 
 // Wrap returns a counting, fault-injecting wrapper around next.
@@ -66,6 +68,13 @@ func (s *Store) AfterGet(hook func(ctx context.Context, key string)) {
 	s.afterGet = hook
 }
 
+// AfterFetch is AfterGet for Fetch (the ClientCache's tracked reads).
+func (s *Store) AfterFetch(hook func(ctx context.Context, key string)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.afterFetch = hook
+}
+
 func (s *Store) enter(ctx context.Context, method, key string) error {
 	s.calls.Add(1)
 	s.mu.Lock()
@@ -93,9 +102,54 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 var (
-	_ ports.Store  = (*Store)(nil)
-	_ ports.Pinger = (*Store)(nil)
+	_ ports.Store        = (*Store)(nil)
+	_ ports.Pinger       = (*Store)(nil)
+	_ ports.TrackedStore = (*Store)(nil)
 )
+
+// Tracker
+
+func (s *Store) tracker() (ports.Tracker, error) {
+	t, ok := s.next.(ports.Tracker)
+	if !ok {
+		return nil, fmt.Errorf("storetest: %w: the wrapped store has no Tracker", domain.ErrNotSupported)
+	}
+	return t, nil
+}
+
+// Track delegates (it is not counted: it is no command).
+func (s *Store) Track(ctx context.Context, sink ports.InvalidationSink) (func(), error) {
+	t, err := s.tracker()
+	if err != nil {
+		return nil, err
+	}
+	return t.Track(ctx, sink)
+}
+
+// Fetch counts the call, applies the fault and hooks, then delegates.
+func (s *Store) Fetch(ctx context.Context, key string) (domain.Fetched, error) {
+	if err := s.enter(ctx, "Fetch", key); err != nil {
+		return domain.Fetched{}, err
+	}
+	t, err := s.tracker()
+	if err != nil {
+		return domain.Fetched{}, err
+	}
+	f, err := t.Fetch(ctx, key)
+	s.mu.Lock()
+	hook := s.afterFetch
+	s.mu.Unlock()
+	if hook != nil {
+		hook(ctx, key)
+	}
+	return f, err
+}
+
+// Tracking delegates; a down store is not tracking.
+func (s *Store) Tracking() bool {
+	t, err := s.tracker()
+	return err == nil && !s.down.Load() && t.Tracking()
+}
 
 func first(keys []string) string {
 	if len(keys) == 0 {
@@ -371,4 +425,34 @@ func (s *Store) SugLen(ctx context.Context, key string) (int64, error) {
 		return 0, err
 	}
 	return s.next.SugLen(ctx, key)
+}
+
+// Broadcast
+
+var _ ports.Broadcast = (*Store)(nil)
+
+func (s *Store) broadcast() (ports.Broadcast, error) {
+	b, ok := s.next.(ports.Broadcast)
+	if !ok {
+		return nil, fmt.Errorf("storetest: %w: the wrapped store has no Broadcast", domain.ErrNotSupported)
+	}
+	return b, nil
+}
+
+// Publish delegates (not counted).
+func (s *Store) Publish(ctx context.Context, channel string, payload []byte) error {
+	b, err := s.broadcast()
+	if err != nil {
+		return err
+	}
+	return b.Publish(ctx, channel, payload)
+}
+
+// Subscribe delegates (not counted).
+func (s *Store) Subscribe(ctx context.Context, channel string) (<-chan []byte, error) {
+	b, err := s.broadcast()
+	if err != nil {
+		return nil, err
+	}
+	return b.Subscribe(ctx, channel)
 }

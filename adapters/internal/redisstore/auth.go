@@ -8,7 +8,7 @@ import (
 
 // IsAuthError reports whether err is a server's refusal of the connection's
 // credentials (NOAUTH, WRONGPASS and the like), which translate turns into
-// domain.ErrUnavailable with "authentication failed". The Sentinel adapter
+// domain.ErrRefused with "authentication failed". The Sentinel adapter
 // uses it to tell which credentials, the sentinels' or the master's, were
 // refused.
 func IsAuthError(err error) bool {

@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -27,9 +28,15 @@ import (
 //     match;
 //   - redis.Nil becomes domain.ErrNotFound and WRONGTYPE domain.ErrWrongType;
 //   - a closed client becomes domain.ErrClosed;
-//   - unreachable or not-ready servers (network errors, EOF, pool timeouts,
-//     LOADING, BUSY, MASTERDOWN, READONLY, ...) and rejected credentials
-//     (NOAUTH, WRONGPASS) become domain.ErrUnavailable;
+//   - a server's refusal (every prefix of refusals: OOM, MISCONF, NOPERM,
+//     READONLY, LOADING, BUSY, MASTERDOWN, NOREPLICAS, ...) and rejected
+//     credentials (NOAUTH, WRONGPASS) become domain.ErrRefused, which is a
+//     kind of domain.ErrUnavailable, with a hint of what the reply usually
+//     means before the server's own message;
+//   - unreachable servers (network errors, EOF, pool timeouts) become
+//     domain.ErrUnavailable; so do failed TLS handshakes, with a hint
+//     naming the cause (an unknown CA, a wrong host name, a client
+//     certificate the server requires, a plain-text port);
 //   - unknown commands (a missing module) become domain.ErrNotSupported,
 //     with a hint naming the module for its commands (FT.*);
 //   - the RediSearch module's replies to bad arguments ("Invalid query",
@@ -60,9 +67,9 @@ func translate(op, key string, err error) error {
 			return wrap(op, key, domain.ErrWrongType)
 		case isAuthError(msg):
 			return fmt.Errorf("%s: %w: authentication failed (check the username and password): %w",
-				prefix(op, key), domain.ErrUnavailable, err)
-		case isUnavailableReply(msg):
-			return wrap2(op, key, domain.ErrUnavailable, err)
+				prefix(op, key), domain.ErrRefused, err)
+		case refusalHint(msg) != "":
+			return fmt.Errorf("%s: %w (%s): %w", prefix(op, key), domain.ErrRefused, refusalHint(msg), err)
 		case isUnknownCommand(msg):
 			if hint := moduleHint(msg); hint != "" {
 				return fmt.Errorf("%s: %w: %s: %w", prefix(op, key), domain.ErrNotSupported, hint, err)
@@ -74,10 +81,43 @@ func translate(op, key string, err error) error {
 		return wrap(op, key, err)
 	}
 
+	if hint := tlsHint(err); hint != "" {
+		return fmt.Errorf("%s: %w (%s): %w", prefix(op, key), domain.ErrUnavailable, hint, err)
+	}
 	if isNetworkError(err) {
 		return wrap2(op, key, domain.ErrUnavailable, err)
 	}
 	return wrap(op, key, err)
+}
+
+// tlsHint says what a failed TLS handshake usually means, or "" when err is
+// no TLS failure. The crypto/tls error stays in the chain (errors.As finds
+// *tls.CertificateVerificationError, x509.UnknownAuthorityError,
+// x509.HostnameError, tls.AlertError, tls.RecordHeaderError).
+func tlsHint(err error) string {
+	var (
+		certErr   *tls.CertificateVerificationError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		alert     tls.AlertError
+		record    tls.RecordHeaderError
+	)
+	switch {
+	case errors.As(err, &authority):
+		return "TLS: the server's certificate is not signed by a trusted CA; check the CA file (tls.Config.RootCAs)"
+	case errors.As(err, &hostname):
+		return "TLS: the server's certificate is not valid for this host name; check the address (tls.Config.ServerName)"
+	case errors.As(err, &invalid):
+		return "TLS: the server's certificate is invalid (expired, not yet valid, or not for a server)"
+	case errors.As(err, &certErr):
+		return "TLS: the server's certificate did not verify"
+	case errors.As(err, &alert), strings.Contains(err.Error(), "remote error: tls:"):
+		return "TLS: the server rejected the handshake; does it require a client certificate (tls.Config.Certificates)?"
+	case errors.As(err, &record):
+		return "TLS: the server did not answer in TLS; is this its plain-text port?"
+	}
+	return ""
 }
 
 // isReply reports whether err is a reply of the server (redis.Nil
@@ -92,7 +132,7 @@ func isDomain(err error) bool {
 	return errors.Is(err, domain.ErrNotFound) ||
 		errors.Is(err, domain.ErrWrongType) ||
 		errors.Is(err, domain.ErrInvalidArgument) ||
-		errors.Is(err, domain.ErrUnavailable) ||
+		errors.Is(err, domain.ErrUnavailable) || // ErrRefused included
 		errors.Is(err, domain.ErrNotSupported) ||
 		errors.Is(err, domain.ErrClosed)
 }
@@ -115,19 +155,33 @@ func isAuthError(msg string) bool {
 	return false
 }
 
-// isUnavailableReply recognises replies of a server that is up but cannot
-// serve the command now: still loading, busy with a script, a replica whose
-// master is down, a former master demoted by a failover.
-func isUnavailableReply(msg string) bool {
-	for _, p := range []string{
-		"LOADING", "BUSY ", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN",
-		"ERR max number of clients reached",
-	} {
-		if strings.HasPrefix(msg, p) {
-			return true
+// refusals are the replies of a server that is up but refuses to run the
+// command, each with what it usually means. translate turns them into
+// domain.ErrRefused; the server's own message follows the hint.
+var refusals = []struct{ prefix, hint string }{
+	{"OOM ", "out of memory: maxmemory is reached and maxmemory-policy evicts nothing; a cache wants allkeys-lru"},
+	{"MISCONF ", "the server cannot persist to disk and refuses writes (stop-writes-on-bgsave-error)"},
+	{"NOPERM ", "the ACL user lacks the permission for this command or key"},
+	{"READONLY ", "the server is a read-only replica"},
+	{"LOADING ", "the server is loading its data set"},
+	{"BUSY ", "the server is running a script or function past busy-reply-threshold"},
+	{"MASTERDOWN ", "the replica lost its master and replica-serve-stale-data is no"},
+	{"NOREPLICAS ", "fewer good replicas than min-replicas-to-write"},
+	{"TRYAGAIN ", "the cluster is migrating the key"},
+	{"CLUSTERDOWN ", "the cluster is down"},
+	{"ERR max number of clients reached", "the server has maxclients connections"},
+	{"DENIED ", "the server is in protected mode"},
+}
+
+// refusalHint returns the hint of the refusal msg starts with, or "" when
+// msg is no refusal.
+func refusalHint(msg string) string {
+	for _, r := range refusals {
+		if strings.HasPrefix(msg, r.prefix) {
+			return r.hint
 		}
 	}
-	return false
+	return ""
 }
 
 // isUnknownCommand recognises the reply to a command the server does not

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,8 +27,10 @@ func (reply) RedisError()     {}
 
 var _ redis.Error = reply("")
 
-// kinds are the errors a translated error may match; exactly one must.
+// kinds are the errors a translated error may match; exactly one must,
+// except that a refusal matches ErrRefused and its parent ErrUnavailable.
 var kinds = []error{
+	domain.ErrRefused,
 	domain.ErrNotFound,
 	domain.ErrWrongType,
 	domain.ErrInvalidArgument,
@@ -81,17 +84,25 @@ func TestTranslate(t *testing.T) {
 		{"closed network connection", fmt.Errorf("write: %w", net.ErrClosed), domain.ErrUnavailable, true},
 		{"dns", &net.DNSError{Err: "no such host", Name: "redis.invalid", IsNotFound: true}, domain.ErrUnavailable, true},
 		{"tls", unknownAuthority, domain.ErrUnavailable, true},
-		{"LOADING", reply("LOADING Redis is loading the dataset in memory"), domain.ErrUnavailable, true},
-		{"BUSY", reply("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."), domain.ErrUnavailable, true},
-		{"MASTERDOWN", reply("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."), domain.ErrUnavailable, true},
-		{"READONLY", reply("READONLY You can't write against a read only replica."), domain.ErrUnavailable, true},
-		{"max clients", reply("ERR max number of clients reached"), domain.ErrUnavailable, true},
-		{"NOAUTH", reply("NOAUTH Authentication required."), domain.ErrUnavailable, true},
-		{"WRONGPASS", reply("WRONGPASS invalid username-password pair or user is disabled."), domain.ErrUnavailable, true},
-		{"AUTH without password", reply("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"), domain.ErrUnavailable, true},
-		{"old invalid password", reply("ERR invalid password"), domain.ErrUnavailable, true},
+		{"LOADING", reply("LOADING Redis is loading the dataset in memory"), domain.ErrRefused, true},
+		{"BUSY", reply("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."), domain.ErrRefused, true},
+		{"MASTERDOWN", reply("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."), domain.ErrRefused, true},
+		{"READONLY", reply("READONLY You can't write against a read only replica."), domain.ErrRefused, true},
+		{"OOM", reply("OOM command not allowed when used memory > 'maxmemory'."), domain.ErrRefused, true},
+		{"MISCONF", reply("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk."), domain.ErrRefused, true},
+		{"NOPERM", reply("NOPERM this user has no permissions to run the 'set' command"), domain.ErrRefused, true},
+		{"NOREPLICAS", reply("NOREPLICAS Not enough good replicas to write."), domain.ErrRefused, true},
+		{"TRYAGAIN", reply("TRYAGAIN Multiple keys request during rehashing of slot"), domain.ErrRefused, true},
+		{"CLUSTERDOWN", reply("CLUSTERDOWN The cluster is down"), domain.ErrRefused, true},
+		{"DENIED", reply("DENIED Redis is running in protected mode because protected mode is enabled"), domain.ErrRefused, true},
+		{"max clients", reply("ERR max number of clients reached"), domain.ErrRefused, true},
+		{"NOAUTH", reply("NOAUTH Authentication required."), domain.ErrRefused, true},
+		{"WRONGPASS", reply("WRONGPASS invalid username-password pair or user is disabled."), domain.ErrRefused, true},
+		{"AUTH without password", reply("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"), domain.ErrRefused, true},
+		{"old invalid password", reply("ERR invalid password"), domain.ErrRefused, true},
 		{"unknown command", reply("ERR unknown command 'FT.SUGADD', with args beginning with: 'k' 'a' '1' "), domain.ErrNotSupported, true},
 		{"unknown subcommand", reply("ERR unknown subcommand 'TRACKING'. Try CLIENT HELP."), domain.ErrNotSupported, true},
+		{"OOMx is not OOM", reply("OOMx something"), nil, true},
 		{"BUSYKEY is not BUSY", reply("BUSYKEY Target key name already exists."), nil, true},
 		{"other reply", reply("ERR syntax error"), nil, true},
 		{"other error", errors.New("something odd"), nil, true},
@@ -103,6 +114,13 @@ func TestTranslate(t *testing.T) {
 				t.Fatal("translate returned nil")
 			}
 			m := matched(got)
+			if tt.want == domain.ErrRefused {
+				// A refusal is a kind of unavailability.
+				if !errors.Is(got, domain.ErrUnavailable) {
+					t.Errorf("translate(%v) = %v is a refusal that does not match ErrUnavailable", tt.err, got)
+				}
+				m = slices.DeleteFunc(m, func(k error) bool { return k == domain.ErrUnavailable })
+			}
 			switch {
 			case tt.want == nil && len(m) != 0:
 				t.Errorf("translate(%v) = %v matches %v, want none", tt.err, got, m)
@@ -134,7 +152,7 @@ func TestTranslateKeepsDomainErrors(t *testing.T) {
 
 func TestTranslateAuthMessage(t *testing.T) {
 	err := translate("ping 127.0.0.1:6379", "", reply("WRONGPASS invalid username-password pair or user is disabled."))
-	want := "rediscache: ping 127.0.0.1:6379: rediscache: backend unavailable: authentication failed (check the username and password): WRONGPASS"
+	want := "rediscache: ping 127.0.0.1:6379: rediscache: refused by the server: authentication failed (check the username and password): WRONGPASS"
 	if !strings.HasPrefix(err.Error(), want) {
 		t.Fatalf("message = %q, want prefix %q", err, want)
 	}
@@ -148,5 +166,21 @@ func TestTranslateNoKey(t *testing.T) {
 	err := translate("unlink", "", io.EOF)
 	if want := "rediscache: unlink: rediscache: backend unavailable: EOF"; err.Error() != want {
 		t.Fatalf("message = %q, want %q", err, want)
+	}
+}
+
+// TestTranslateRefusalMessage checks that a refusal's message names the
+// command and key, says what the reply usually means, and keeps the
+// server's own words.
+func TestTranslateRefusalMessage(t *testing.T) {
+	err := translate("set", "k", reply("OOM command not allowed when used memory > 'maxmemory'."))
+	want := `rediscache: set "k": rediscache: refused by the server (out of memory: maxmemory is reached and maxmemory-policy evicts nothing; a cache wants allkeys-lru): OOM command not allowed when used memory > 'maxmemory'.`
+	if err.Error() != want {
+		t.Fatalf("message = %q\nwant      %q", err, want)
+	}
+	for _, r := range refusals {
+		if got := translate("get", "k", reply(r.prefix+"x")); !errors.Is(got, domain.ErrRefused) {
+			t.Errorf("refusal %q: %v does not match ErrRefused", r.prefix, got)
+		}
 	}
 }

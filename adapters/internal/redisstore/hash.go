@@ -15,6 +15,7 @@ func (s *Store) HSet(ctx context.Context, key, field string, value []byte) error
 	if err := s.beginKey(ctx, "hset", key); err != nil {
 		return err
 	}
+	defer s.wrote(key)
 	if value == nil {
 		value = []byte{}
 	}
@@ -79,6 +80,7 @@ func (s *Store) HDel(ctx context.Context, key string, fields ...string) (int64, 
 	if err := s.beginKey(ctx, "hdel", key); err != nil {
 		return 0, err
 	}
+	defer s.wrote(key)
 	if len(fields) == 0 {
 		return 0, nil
 	}
@@ -114,6 +116,7 @@ func (s *Store) HDelBatch(ctx context.Context, dels []ports.HashFields) (int64, 
 	if len(cmds) == 0 {
 		return 0, nil
 	}
+	defer s.wroteKeys(keys)
 	// Exec's error is the first command's error; each command is examined
 	// below instead.
 	_, _ = pipe.Exec(ctx)

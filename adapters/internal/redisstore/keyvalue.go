@@ -31,6 +31,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if err := s.beginKey(ctx, "set", key); err != nil {
 		return err
 	}
+	defer s.wrote(key)
 	if err := domain.ValidateTTL(ttl); err != nil {
 		return fmt.Errorf("rediscache: set %q: %w", key, err)
 	}
@@ -53,6 +54,7 @@ func (s *Store) Del(ctx context.Context, keys ...string) (int64, error) {
 	if err := s.beginKeys(ctx, "unlink", keys); err != nil {
 		return 0, err
 	}
+	defer s.wroteKeys(keys)
 	if len(keys) == 0 {
 		return 0, nil
 	}
@@ -89,6 +91,7 @@ func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (bool
 	if err := s.beginKey(ctx, op, key); err != nil {
 		return false, err
 	}
+	defer s.wrote(key)
 	if err := domain.ValidateTTL(ttl); err != nil {
 		return false, fmt.Errorf("rediscache: %s %q: %w", op, key, err)
 	}
@@ -130,10 +133,12 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 }
 
 // Scan runs a SCAN cursor loop with MATCH pattern COUNT batch (0:
-// DefaultScanBatch) and calls fn with each non-empty batch of keys not
-// reported before: SCAN may return a key more than once, so the keys seen
-// are remembered for the whole scan. An error from fn stops the scan and is
-// returned as is.
+// DefaultScanBatch, 100) and calls fn with each non-empty batch of keys, as
+// Redis returns them. It remembers nothing between batches, so its memory
+// is one batch whatever the number of keys; the price is SCAN's own
+// guarantee: a key present for the whole scan is reported at least once,
+// and may be reported again in a later batch when Redis resizes its table
+// during the scan. An error from fn stops the scan and is returned as is.
 func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(keys []string) error) error {
 	if err := s.begin(ctx, "scan", pattern); err != nil {
 		return err
@@ -147,7 +152,6 @@ func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(key
 	if fn == nil {
 		return fmt.Errorf("rediscache: scan %q: %w: nil callback", pattern, domain.ErrInvalidArgument)
 	}
-	seen := make(map[string]struct{})
 	var cursor uint64
 	client := s.client() // one client for the whole iteration
 	for {
@@ -159,15 +163,8 @@ func (s *Store) Scan(ctx context.Context, pattern string, batch int, fn func(key
 		if err != nil {
 			return s.fail(ctx, "scan", pattern, err)
 		}
-		fresh := keys[:0]
-		for _, k := range keys {
-			if _, dup := seen[k]; !dup {
-				seen[k] = struct{}{}
-				fresh = append(fresh, k)
-			}
-		}
-		if len(fresh) > 0 {
-			if err := fn(fresh); err != nil {
+		if len(keys) > 0 {
+			if err := fn(keys); err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,7 @@ func (s *Store) LPush(ctx context.Context, key string, values ...string) (int64,
 	if err := s.beginKey(ctx, "lpush", key); err != nil {
 		return 0, err
 	}
+	defer s.wrote(key)
 	if len(values) == 0 {
 		return s.llen(ctx, "lpush", key)
 	}
@@ -24,6 +25,7 @@ func (s *Store) RPush(ctx context.Context, key string, values ...string) (int64,
 	if err := s.beginKey(ctx, "rpush", key); err != nil {
 		return 0, err
 	}
+	defer s.wrote(key)
 	if len(values) == 0 {
 		return s.llen(ctx, "rpush", key)
 	}
@@ -40,6 +42,7 @@ func (s *Store) LPop(ctx context.Context, key string) (string, error) {
 	if err := s.beginKey(ctx, "lpop", key); err != nil {
 		return "", err
 	}
+	defer s.wrote(key)
 	v, err := s.client().LPop(ctx, key).Result()
 	if err != nil {
 		return "", s.fail(ctx, "lpop", key, err)
@@ -53,6 +56,7 @@ func (s *Store) RPop(ctx context.Context, key string) (string, error) {
 	if err := s.beginKey(ctx, "rpop", key); err != nil {
 		return "", err
 	}
+	defer s.wrote(key)
 	v, err := s.client().RPop(ctx, key).Result()
 	if err != nil {
 		return "", s.fail(ctx, "rpop", key, err)
@@ -85,6 +89,7 @@ func (s *Store) LTrim(ctx context.Context, key string, start, stop int64) error 
 	if err := s.beginKey(ctx, "ltrim", key); err != nil {
 		return err
 	}
+	defer s.wrote(key)
 	return s.fail(ctx, "ltrim", key, s.client().LTrim(ctx, key, start, stop).Err())
 }
 

@@ -13,6 +13,7 @@ func (s *Store) SAdd(ctx context.Context, key string, members ...string) (int64,
 	if err := s.beginKey(ctx, "sadd", key); err != nil {
 		return 0, err
 	}
+	defer s.wrote(key)
 	if len(members) == 0 {
 		return 0, nil
 	}
@@ -29,6 +30,7 @@ func (s *Store) SRem(ctx context.Context, key string, members ...string) (int64,
 	if err := s.beginKey(ctx, "srem", key); err != nil {
 		return 0, err
 	}
+	defer s.wrote(key)
 	if len(members) == 0 {
 		return 0, nil
 	}
@@ -57,6 +59,7 @@ func (s *Store) SPop(ctx context.Context, key string) (string, error) {
 	if err := s.beginKey(ctx, "spop", key); err != nil {
 		return "", err
 	}
+	defer s.wrote(key)
 	m, err := s.client().SPop(ctx, key).Result()
 	if err != nil {
 		return "", s.fail(ctx, "spop", key, err)

@@ -17,6 +17,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"github.com/rediscache/rediscache/adapters/internal/sinkset"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
 )
@@ -34,21 +35,32 @@ var (
 )
 
 // Store implements the data ports with Redis commands sent through a go-redis
-// client. It is safe for concurrent use.
+// client. A store built by NewTracked also implements ports.Tracker and
+// ports.Broadcast (tracking.go). It is safe for concurrent use.
 type Store struct {
-	// cur holds the client commands are sent through. It is read once
-	// per command (client()), so Tracked can swap in a new client
-	// generation while commands are in flight.
-	cur      atomic.Pointer[clientRef]
+	c        redis.UniversalClient
 	logger   *zap.Logger
 	endpoint string
+
+	// sinks are told about every write made through the store (wrote), and
+	// about the invalidations its tracker receives.
+	sinks sinkset.Set
+	// tr tracks reads for the sinks; nil for a store built by New.
+	tr *tracker
+	// factory builds the extra clients of tracking and broadcast
+	// subscriptions; nil for a store built by New.
+	factory ClientFactory
+
+	mu   sync.Mutex // guards subs and closed's transition
+	subs map[*subscription]struct{}
+	wg   sync.WaitGroup // subscription goroutines
 
 	closed    atomic.Bool
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Option configures New.
+// Option configures New and NewTracked.
 type Option interface {
 	apply(*options)
 }
@@ -80,7 +92,8 @@ func WithEndpoint(endpoint string) Option {
 }
 
 // New returns a Store that sends its commands through client and owns it:
-// Close closes the client. It panics if client is nil.
+// Close closes the client. It cannot track reads (Track fails with
+// domain.ErrNotSupported) nor subscribe. It panics if client is nil.
 func New(client redis.UniversalClient, opts ...Option) *Store {
 	if client == nil {
 		panic("redisstore: nil client")
@@ -97,36 +110,52 @@ func buildOptions(opts []Option) options {
 }
 
 func newStore(client redis.UniversalClient, o options) *Store {
-	s := &Store{logger: o.logger, endpoint: o.endpoint}
-	s.cur.Store(&clientRef{client})
-	return s
+	return &Store{c: client, logger: o.logger, endpoint: o.endpoint, subs: make(map[*subscription]struct{})}
 }
 
-// clientRef boxes the client interface for atomic.Pointer.
-type clientRef struct{ c redis.UniversalClient }
-
-// client returns the client to send one command through. Commands read it
-// once and use that value throughout.
-func (s *Store) client() redis.UniversalClient { return s.cur.Load().c }
-
-// swapClient installs c as the client of every later command and returns
-// the one it replaces, which in-flight commands may still be using.
-func (s *Store) swapClient(c redis.UniversalClient) redis.UniversalClient {
-	return s.cur.Swap(&clientRef{c}).c
-}
+// client returns the client commands are sent through.
+func (s *Store) client() redis.UniversalClient { return s.c }
 
 // Client returns the go-redis client the store sends its commands through,
-// for adapters that need more than the ports (tracking, Pub/Sub) and for
-// tests. A Tracked store replaces its client when a tracking session starts
-// or ends: the value returned is the current one.
-func (s *Store) Client() redis.UniversalClient { return s.client() }
+// for adapters that need more than the ports and for tests.
+func (s *Store) Client() redis.UniversalClient { return s.c }
 
-// Close closes the client. It is idempotent: later calls return nil. Calls
-// made after Close fail with an error matching domain.ErrClosed.
+// wrote tells the sinks that key was written through the store. Called after
+// every write, whatever its outcome (a failed write may have been applied).
+func (s *Store) wrote(key string) {
+	if s.sinks.Active() {
+		s.sinks.Invalidate([]string{key})
+	}
+}
+
+// wroteKeys is wrote for several keys.
+func (s *Store) wroteKeys(keys []string) {
+	if s.sinks.Active() && len(keys) > 0 {
+		s.sinks.Invalidate(keys)
+	}
+}
+
+// Close ends tracking and the broadcast subscriptions (their channels
+// close), waits for their goroutines, and closes every client. It is
+// idempotent: later calls return the same error. Calls made after Close fail
+// with an error matching domain.ErrClosed.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.mu.Lock()
 		s.closed.Store(true)
-		if err := s.client().Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
+		subs := make([]*subscription, 0, len(s.subs))
+		for sub := range s.subs {
+			subs = append(subs, sub)
+		}
+		s.mu.Unlock()
+		if s.tr != nil {
+			s.tr.close()
+		}
+		for _, sub := range subs {
+			sub.l.stop("store closed", nil)
+		}
+		s.wg.Wait()
+		if err := s.c.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
 			s.closeErr = fmt.Errorf("rediscache: close: %w", err)
 		}
 		s.logger.Debug("redis client closed", zap.String("endpoint", s.endpoint))
@@ -181,13 +210,20 @@ func (s *Store) beginKeys(ctx context.Context, op string, keys []string) error {
 // fail translates the error of a round trip. When ctx ended during the
 // call and the error is not a server reply, the context error wins, so a
 // cancelled call always matches context.Canceled (or DeadlineExceeded)
-// even if go-redis reports it as a network error.
+// even if go-redis reports it as a network error. Conversely, a deadline
+// that is not the caller's (go-redis bounds each dial by DialTimeout with a
+// context of its own) is the server's failure to answer in time:
+// domain.ErrUnavailable, not context.DeadlineExceeded.
 func (s *Store) fail(ctx context.Context, op, key string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil && !isReply(err) && !errors.Is(err, ctxErr) {
+	ctxErr := ctx.Err()
+	if ctxErr != nil && !isReply(err) && !errors.Is(err, ctxErr) {
 		return fmt.Errorf("%s: %w (%v)", prefix(op, key), ctxErr, err)
+	}
+	if ctxErr == nil && errors.Is(err, context.DeadlineExceeded) && tlsHint(err) == "" {
+		return fmt.Errorf("%s: %w: no answer in time (DialTimeout, ReadTimeout): %v", prefix(op, key), domain.ErrUnavailable, err)
 	}
 	return translate(op, key, err)
 }

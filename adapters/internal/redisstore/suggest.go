@@ -35,6 +35,7 @@ func (s *Store) SugAdd(ctx context.Context, key string, suggestions ...domain.Su
 	if err := s.beginKey(ctx, op, key); err != nil {
 		return 0, err
 	}
+	defer s.wrote(key)
 	for _, sg := range suggestions {
 		if math.IsNaN(sg.Score) {
 			return 0, fmt.Errorf("%s: %w: score of %q is NaN", prefix(op, key), domain.ErrInvalidArgument, sg.String)
@@ -77,9 +78,9 @@ func (s *Store) SugAdd(ctx context.Context, key string, suggestions ...domain.Su
 }
 
 // SugGet sends FT.SUGGET key prefix [FUZZY] [WITHSCORES] [WITHPAYLOADS]
-// [MAX n] and returns the suggestions, best first. MAX is sent only when
-// opts.Max is in 1..domain.MaxSugMax and not the module's default
-// (domain.DefaultSugMax), which any other value gets, as in RediSearch 1.2.
+// MAX n and returns at most n suggestions, best first. n is opts.Limit():
+// 10 (Frappe's default) for a zero opts.Max, opts.Max within 1..10, and
+// 5 (what RediSearch 1.2 gives any other MAX) otherwise.
 // Scores are read from RESP2 bulk strings or RESP3 doubles. A missing key
 // gives no suggestions.
 func (s *Store) SugGet(ctx context.Context, key, prefix string, opts domain.SugGetOptions) ([]domain.Suggestion, error) {
@@ -98,9 +99,7 @@ func (s *Store) SugGet(ctx context.Context, key, prefix string, opts domain.SugG
 	if opts.WithPayloads {
 		args = append(args, "WITHPAYLOADS")
 	}
-	if n := opts.Max; n >= 1 && n <= domain.MaxSugMax && n != domain.DefaultSugMax {
-		args = append(args, "MAX", n)
-	}
+	args = append(args, "MAX", opts.Limit())
 	reply, err := s.client().Do(ctx, args...).Slice()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil // a missing key: the module replies with a null
@@ -204,6 +203,7 @@ func (s *Store) SugDel(ctx context.Context, key, str string) (bool, error) {
 	if err := s.beginKey(ctx, op, key); err != nil {
 		return false, err
 	}
+	defer s.wrote(key)
 	stored, err := s.sugStored(ctx, key, str)
 	if err != nil {
 		return false, s.fail(ctx, op, key, err)

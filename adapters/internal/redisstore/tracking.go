@@ -1,38 +1,43 @@
 package redisstore
 
-// Client tracking: the Invalidation and Broadcast ports on Redis CLIENT
-// TRACKING in RESP2 two-connection mode, the way Frappe's ClientCache uses
-// it: default mode (Redis remembers the keys each connection read), NOLOOP,
-// invalidations REDIRECTed to a connection subscribed to
-// __redis__:invalidate.
+// Client tracking: ports.Tracker on Redis CLIENT TRACKING, RESP2
+// two-connection mode, OPTIN.
 //
-// A Tracked store sends its commands through one go-redis client, the
-// current "data generation". Before the first session and between sessions
-// it is a plain client. Each Invalidations call starts a session:
+// One tracker per store (per Redis server), whatever the number of caches
+// and sites using it. While at least one sink is registered, a goroutine
+// keeps a session open:
 //
-//  1. a listener client (one connection) reads the CLIENT ID of its
-//     connection in OnConnect and SUBSCRIBEs that connection to
-//     __redis__:invalidate; go-redis dials the PubSub connection through the
-//     client's init path, so OnConnect sees exactly that connection, and a
-//     second connection (a silent reconnect, with a new ID) is refused;
-//  2. a new data generation, whose OnConnect runs CLIENT TRACKING ON
-//     REDIRECT <id> NOLOOP on every connection, opens one connection (so
-//     Invalidations fails now if the server rejects tracking), is swapped
-//     in, and the previous generation is closed after a grace period;
-//  3. a goroutine receives the listener's messages (Receive, never
-//     Channel, which drops messages), sends a PING after a quiet second and
-//     ends the session when the PING goes unanswered, on any receive error
-//     and on a re-subscription.
+//   - a listener: one connection (a client with a pool of one, never
+//     redialled) whose CLIENT ID is read in OnConnect and which is
+//     SUBSCRIBEd to __redis__:invalidate; its messages are handed to the
+//     sinks on the listener's goroutine, with no buffer and no other hop;
+//   - a pool of TrackingPoolSize tracked connections, each a client of its
+//     own with a pool of one connection that is never redialled, whose
+//     OnConnect runs CLIENT TRACKING ON REDIRECT <id> OPTIN. A fetch runs
+//     CLIENT CACHING YES, MULTI, PTTL k, GET k, EXEC on one of them in one
+//     round trip: only what the caches fetch is tracked, and the key's TTL
+//     comes with its value. Each tracked connection has a lease (under the
+//     session's): when it closes, only the values fetched on it are dropped;
+//   - the host's own commands never run on a tracked connection (they use
+//     the store's pool), so closing one of theirs costs the caches nothing.
 //
-// A session ends when its ctx is done, the store is closed, another
-// Invalidations call replaces it, or it is lost. A lost session closes its
-// channel: invalidations may have been missed, and the subscriber flushes
-// and subscribes again. Whenever a session ends, a plain generation replaces
-// its data generation, so connections are never opened with a REDIRECT to a
-// dead (or, after a restart, reused) client ID.
+// The store reports its own writes to the sinks itself (Store.wrote), before
+// each write call returns: Redis' report of them, which arrives later on the
+// listener, only confirms it.
 //
-// The Sentinel adapter reuses all of this: it only supplies factories that
-// build failover clients.
+// A tracked connection the server closed is noticed without reading it: a
+// non-consuming peek at its socket (peek), made before each message of the
+// listener is handed on and once per health interval. On loopback the
+// server's close of a connection reaches the socket before any later
+// invalidation reaches the listener, so a value fetched on a killed
+// connection is dropped before any invalidation that follows the kill is
+// applied.
+//
+// A session ends when its listener fails (receive error, unanswered health
+// PING, re-subscription), when the last sink leaves, and when the store is
+// closed. Its lease is revoked and the sinks told to drop everything it
+// covered; the goroutine then opens a new session, backing off while
+// sessions die young.
 
 import (
 	"context"
@@ -50,10 +55,9 @@ import (
 )
 
 var (
-	_ ports.Store        = (*Tracked)(nil)
-	_ ports.Pinger       = (*Tracked)(nil)
-	_ ports.Invalidation = (*Tracked)(nil)
-	_ ports.Broadcast    = (*Tracked)(nil)
+	_ ports.Tracker   = (*Store)(nil)
+	_ ports.Broadcast = (*Store)(nil)
+	_ ports.Backlog   = (*Store)(nil)
 )
 
 // InvalidateChannel is the Pub/Sub channel on which Redis delivers the
@@ -62,60 +66,55 @@ const InvalidateChannel = "__redis__:invalidate"
 
 // Defaults of the tracking options.
 const (
-	// DefaultGracePeriod is how long a replaced data generation stays
-	// open for the commands still in flight on it.
-	DefaultGracePeriod = 10 * time.Second
 	// DefaultHealthInterval is how long a listener waits without any
-	// message before it sends a PING.
+	// message before it sends a PING, and how often the tracked
+	// connections are checked.
 	DefaultHealthInterval = time.Second
 	// DefaultPingTimeout is how long a listener waits for any reply after
 	// its PING before it declares the connection lost.
 	DefaultPingTimeout = 2 * time.Second
-	// DefaultInvalidationBuffer is the capacity of the channel returned by
-	// Invalidations.
-	DefaultInvalidationBuffer = 1024
+	// DefaultTrackingPoolSize is the number of tracked connections.
+	DefaultTrackingPoolSize = 4
 	// DefaultBroadcastBuffer is the capacity of the channel returned by
 	// Subscribe.
 	DefaultBroadcastBuffer = 64
+
+	// Bounds of the wait between two attempts to open a session.
+	minRetry = 50 * time.Millisecond
+	maxRetry = 2 * time.Second
+	// A session that lived this long resets the backoff: the next attempt
+	// comes at once. A younger one lets the wait grow.
+	matureSession = 5 * time.Second
 
 	// subscribeTimeout bounds the wait for the confirmation of a
 	// SUBSCRIBE (and for anything else ctx does not bound).
 	subscribeTimeout = 5 * time.Second
 )
 
-// ClientFactory builds a go-redis client for NewTracked. It must build a new
-// client on every call, with the same server, credentials and database
-// every time, speaking RESP2 (Protocol: 2), and install onConnect as the
-// client's OnConnect (onConnect may be nil). NewTracked asks the listener
-// factory for clients that open a single connection: give them PoolSize 1.
-// For Sentinel, a factory builds redis.NewFailoverClient.
-type ClientFactory func(onConnect func(ctx context.Context, cn *redis.Conn) error) redis.UniversalClient
+// ClientFactory builds a go-redis client on the store's server. Every call
+// must build a new client with the same server, credentials, database and
+// settings, and install onConnect (nil for none) as its OnConnect. A
+// poolSize > 0 asks for a dedicated client (a listener, a tracked
+// connection): that pool size, no idle connections opened in advance, no
+// retries (MaxRetries -1), since its connection is never redialled, and no
+// separate pipeline pool (PipelinePoolSize -1), so that pipelines run on
+// that connection.
+// Clients that track or subscribe must speak RESP2. For Sentinel the
+// factory builds failover clients.
+type ClientFactory func(onConnect func(ctx context.Context, cn *redis.Conn) error, poolSize int) *redis.Client
 
 type trackingOptions struct {
-	grace          time.Duration
 	healthInterval time.Duration
 	pingTimeout    time.Duration
-	buffer         int
+	poolSize       int
 }
 
 func defaultTrackingOptions() trackingOptions {
 	return trackingOptions{
-		grace:          DefaultGracePeriod,
 		healthInterval: DefaultHealthInterval,
 		pingTimeout:    DefaultPingTimeout,
-		buffer:         DefaultInvalidationBuffer,
+		poolSize:       DefaultTrackingPoolSize,
 	}
-}
-
-// WithGracePeriod sets how long a replaced data generation stays open for
-// the commands in flight on it (NewTracked only). Default
-// DefaultGracePeriod; values <= 0 keep the default.
-func WithGracePeriod(d time.Duration) Option {
-	return optionFunc(func(o *options) {
-		if d > 0 {
-			o.tracking.grace = d
-		}
-	})
 }
 
 // WithHealthCheck sets how long a listener stays quiet before it sends a
@@ -133,385 +132,628 @@ func WithHealthCheck(interval, timeout time.Duration) Option {
 	})
 }
 
-// WithInvalidationBuffer sets the capacity of the channel returned by
-// Invalidations (NewTracked only). Default DefaultInvalidationBuffer;
-// values <= 0 keep the default.
-func WithInvalidationBuffer(n int) Option {
+// WithTrackingPool sets the number of tracked connections, as
+// connection.Options' TrackingPoolSize (NewTracked only). A size <= 0 keeps
+// DefaultTrackingPoolSize. Tracked connections live until they fail: the
+// host's ConnMaxLifetime and ConnMaxIdleTime apply to its own pool only,
+// since closing a tracked connection costs every value fetched on it.
+func WithTrackingPool(size int) Option {
 	return optionFunc(func(o *options) {
-		if n > 0 {
-			o.tracking.buffer = n
+		if size > 0 {
+			o.tracking.poolSize = size
 		}
 	})
 }
 
-// Tracked is a Store whose reads Redis tracks for one invalidation stream
-// at a time, and which carries broadcasts. It implements ports.Store and
-// ports.Pinger (the embedded Store's methods, sent through the current data
-// generation), ports.Invalidation and ports.Broadcast. It is safe for
-// concurrent use.
-type Tracked struct {
-	*Store
+// NewTracked returns a Store whose reads can be tracked (ports.Tracker) and
+// which carries broadcasts (ports.Broadcast). newClient builds the client
+// its commands go through now; the listener, the tracked connections and
+// the broadcast subscriptions are built with it when needed. Besides
+// WithLogger and WithEndpoint it takes WithHealthCheck and
+// WithTrackingPool. It panics if newClient is nil or returns nil.
+func NewTracked(newClient ClientFactory, opts ...Option) *Store {
+	if newClient == nil {
+		panic("redisstore: nil client factory")
+	}
+	c := newClient(nil, 0)
+	if c == nil {
+		panic("redisstore: client factory returned nil")
+	}
+	o := buildOptions(opts)
+	s := newStore(c, o)
+	s.factory = newClient
+	s.tr = &tracker{s: s, opts: o.tracking, changed: make(chan struct{})}
+	s.tr.progressed()
+	return s
+}
 
-	newData, newListener ClientFactory
-	opts                 trackingOptions
+// Track registers sink (see ports.Tracker) and returns once a tracking
+// session is live, or with the error of the first attempt made after the
+// call, or ctx's error. The sink stays registered either way until untrack;
+// the session is kept open, and re-opened after a loss, as long as a sink is
+// registered. Errors match domain.ErrUnavailable while the server cannot be
+// reached, domain.ErrNotSupported when it has no CLIENT TRACKING (Redis < 6)
+// or the store cannot track (built by New), domain.ErrInvalidArgument when
+// the clients do not speak RESP2, and domain.ErrClosed after Close.
+func (s *Store) Track(ctx context.Context, sink ports.InvalidationSink) (untrack func(), err error) {
+	const op = "track"
+	if sink == nil {
+		return nil, fmt.Errorf("rediscache: %s: %w: nil sink", op, domain.ErrInvalidArgument)
+	}
+	if s.tr == nil {
+		return nil, fmt.Errorf("rediscache: %s: %w: this store cannot track reads (build it with NewTracked)", op, domain.ErrNotSupported)
+	}
+	if err := checkProtocol(s.c, "data"); err != nil {
+		return nil, err
+	}
+	if err := s.begin(ctx, op, ""); err != nil {
+		return nil, err
+	}
+	remove, _ := s.sinks.Add(sink)
+	start := s.tr.start()
+	untrack = func() {
+		if remove() == 0 {
+			s.tr.stopIfIdle()
+		}
+	}
+	return untrack, s.tr.waitLive(ctx, start)
+}
+
+// Fetch reads key with tracking (see ports.Tracker): CLIENT CACHING YES,
+// MULTI, PTTL, GET, EXEC in one round trip on a tracked connection. It
+// fails with domain.ErrUnavailable while no session is live, and with
+// domain.ErrNotSupported on a store built by New.
+func (s *Store) Fetch(ctx context.Context, key string) (domain.Fetched, error) {
+	const op = "fetch"
+	if err := s.beginKey(ctx, op, key); err != nil {
+		return domain.Fetched{}, err
+	}
+	if s.tr == nil {
+		return domain.Fetched{}, fmt.Errorf("rediscache: %s: %w: this store cannot track reads", op, domain.ErrNotSupported)
+	}
+	sess := s.tr.sess.Load()
+	if sess == nil {
+		return domain.Fetched{}, fmt.Errorf("rediscache: %s %q: %w: client tracking is not live", op, key, domain.ErrUnavailable)
+	}
+	f, err := sess.fetch(ctx, key)
+	if err != nil {
+		return domain.Fetched{}, s.fail(ctx, op, key, err)
+	}
+	return f, nil
+}
+
+// Tracking reports whether a tracking session is live.
+func (s *Store) Tracking() bool { return s.tr != nil && s.tr.sess.Load() != nil }
+
+// TrackingID returns the CLIENT ID of the live session's invalidation
+// connection, the REDIRECT target of the tracked connections, or 0 when no
+// session is live. It is meant for tests and diagnostics.
+func (s *Store) TrackingID() int64 {
+	if s.tr == nil {
+		return 0
+	}
+	if sess := s.tr.sess.Load(); sess != nil {
+		return sess.id
+	}
+	return 0
+}
+
+// Backlog returns, when the listener or a tracked connection in use has
+// bytes waiting on its socket that its goroutine has not read yet, a channel
+// closed once some I/O of the tracking has been processed; nil otherwise
+// (see ports.Backlog).
+func (s *Store) Backlog() <-chan struct{} {
+	if s.tr == nil {
+		return nil
+	}
+	// Loaded before looking: progress made meanwhile closes it.
+	ch := *s.tr.progress.Load()
+	sess := s.tr.sess.Load()
+	if sess == nil || !sess.backlogged() {
+		return nil
+	}
+	return ch
+}
+
+// tracker keeps a session open while sinks are registered.
+type tracker struct {
+	s    *Store
+	opts trackingOptions
+
+	sess atomic.Pointer[session] // the live session, if any
+
+	// progress is closed, and replaced, whenever the tracking processed
+	// some I/O: a message of the listener, a fetch's reply.
+	progress atomic.Pointer[chan struct{}]
 
 	mu       sync.Mutex
 	closed   bool
-	sess     *session                   // the live session, if any
-	subs     map[*subscription]struct{} // live broadcast subscriptions
-	retiring map[*retiree]struct{}      // replaced generations in their grace period
-	wg       sync.WaitGroup             // session and subscription goroutines, grace timers
-
-	closeOnce sync.Once
-	closeErr  error
+	cancel   context.CancelFunc // of the running loop; nil when stopped
+	done     chan struct{}      // closed when that loop returned
+	changed  chan struct{}      // closed and replaced after every attempt
+	attempts uint64
+	lastErr  error
+	wg       sync.WaitGroup // loops
 }
 
-// retiree is a replaced data generation waiting for its grace period.
-type retiree struct {
-	c     redis.UniversalClient
-	timer *time.Timer
-}
-
-// NewTracked returns a Tracked store. newData builds the data generations
-// (its first, plain client is built now; connecting is lazy), newListener
-// the one-connection clients of the invalidation sessions and broadcast
-// subscriptions. Besides WithLogger and WithEndpoint it takes
-// WithGracePeriod, WithHealthCheck and WithInvalidationBuffer. It panics if
-// a factory is nil or returns nil.
-func NewTracked(newData, newListener ClientFactory, opts ...Option) *Tracked {
-	if newData == nil || newListener == nil {
-		panic("redisstore: nil client factory")
-	}
-	o := buildOptions(opts)
-	plain := newData(nil)
-	if plain == nil {
-		panic("redisstore: client factory returned nil")
-	}
-	return &Tracked{
-		Store:       newStore(plain, o),
-		newData:     newData,
-		newListener: newListener,
-		opts:        o.tracking,
-		subs:        make(map[*subscription]struct{}),
-		retiring:    make(map[*retiree]struct{}),
+// progressed wakes whoever waits on the progress channel (Backlog).
+func (tr *tracker) progressed() {
+	ch := make(chan struct{})
+	if old := tr.progress.Swap(&ch); old != nil {
+		close(*old)
 	}
 }
 
-// TrackingID returns the CLIENT ID of the live session's invalidation
-// connection, the REDIRECT target of the data connections, or 0 when no
-// session is live. It is meant for tests and diagnostics.
-func (t *Tracked) TrackingID() int64 {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.sess == nil {
-		return 0
+// start makes sure the loop runs and returns the number of attempts made
+// so far, for waitLive.
+func (tr *tracker) start() uint64 {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if tr.cancel == nil && !tr.closed {
+		ctx, cancel := context.WithCancel(context.Background())
+		tr.cancel, tr.done = cancel, make(chan struct{})
+		tr.wg.Add(1)
+		go tr.run(ctx, tr.done)
 	}
-	return t.sess.id
+	return tr.attempts
 }
 
-// Invalidations starts a tracking session and returns its channel once the
-// invalidation connection is subscribed and a data connection tracks with
-// REDIRECT to it. It ends the previous session first (its channel closes):
-// one session is live at a time. The channel receives
-//
-//   - domain.Invalidation{Keys: ...} for the keys Redis reports: keys read
-//     through this store since they last changed, and changed by another
-//     client (NOLOOP), expired or evicted;
-//   - domain.Invalidation{All: true, Reason: domain.ReasonFlush} on FLUSHALL
-//     or FLUSHDB (Redis' null payload);
-//   - domain.Invalidation{All: true, Reason: domain.ReasonReconnect} when a
-//     data connection of the session closed: Redis forgot the keys it
-//     tracked;
-//   - domain.Invalidation{All: true, Reason: domain.ReasonOverflow} when the
-//     buffer was full: the pending events are replaced by this one.
-//
-// The channel is closed when ctx is done, when the store is closed, when
-// another Invalidations call replaces the session, and when the session is
-// lost (the connection failed, a health PING went unanswered, go-redis
-// reconnected behind our back, or the REDIRECT target vanished): changes may
-// then have been missed. Errors match domain.ErrUnavailable while the server
-// cannot be reached, domain.ErrNotSupported when it has no CLIENT TRACKING
-// (Redis < 6), domain.ErrInvalidArgument when a factory does not build RESP2
-// clients, and domain.ErrClosed after Close.
-func (t *Tracked) Invalidations(ctx context.Context) (<-chan domain.Invalidation, error) {
-	const op = "invalidations"
-	if err := t.open(ctx, op); err != nil {
-		return nil, err
+// stopIfIdle stops the loop when no sink is left, and waits for it.
+func (tr *tracker) stopIfIdle() {
+	tr.mu.Lock()
+	if tr.s.sinks.Active() || tr.cancel == nil {
+		tr.mu.Unlock()
+		return
 	}
-	t.mu.Lock()
-	prev := t.sess
-	t.mu.Unlock()
-	if prev != nil {
-		prev.stop("replaced by a new subscription", nil)
-		<-prev.done
-	}
-	s, err := t.startSession(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.out, nil
+	cancel, done := tr.cancel, tr.done
+	tr.cancel, tr.done = nil, nil
+	tr.mu.Unlock()
+	cancel()
+	<-done
 }
 
-// open checks that the store is open and ctx live.
-func (t *Tracked) open(ctx context.Context, op string) error {
-	t.mu.Lock()
-	closed := t.closed
-	t.mu.Unlock()
-	if closed {
-		return wrap(op, "", domain.ErrClosed)
+// close stops the loop for good and waits for it.
+func (tr *tracker) close() {
+	tr.mu.Lock()
+	tr.closed = true
+	cancel := tr.cancel
+	tr.cancel, tr.done = nil, nil
+	tr.mu.Unlock()
+	if cancel != nil {
+		cancel()
 	}
-	return t.begin(ctx, op, "")
+	tr.wg.Wait()
 }
 
-// startSession opens the invalidation connection, builds and checks the
-// tracked data generation, swaps it in and starts the receive goroutine.
-func (t *Tracked) startSession(ctx context.Context) (*session, error) {
-	const op = "client tracking"
-	l, err := openListener(ctx, t.newListener, true, t.opts, InvalidateChannel)
-	if err != nil {
-		return nil, t.fail(ctx, "subscribe", InvalidateChannel, err)
-	}
-	s := &session{
-		t:    t,
-		l:    l,
-		id:   l.id,
-		out:  make(chan domain.Invalidation, t.opts.buffer),
-		done: make(chan struct{}),
-	}
-	s.data = t.newData(s.track)
-	abort := func(err error) (*session, error) {
-		s.ended.Store(true)
-		l.close()
-		_ = s.data.Close()
-		return nil, err
-	}
-	if err := checkProtocol(s.data, "data"); err != nil {
-		return abort(err)
-	}
-	s.conns = newConnSet(s.connLost)
-	s.data.AddHook(connWatch{conns: s.conns})
-	// One tracked connection now: a server that rejects CLIENT TRACKING
-	// fails Invalidations, not some later command.
-	if err := s.data.Ping(ctx).Err(); err != nil {
-		return abort(t.fail(ctx, op, "", err))
-	}
-
-	t.mu.Lock()
-	if t.closed {
-		t.mu.Unlock()
-		return abort(wrap(op, "", domain.ErrClosed))
-	}
-	prev := t.sess // a concurrent Invalidations call
-	t.sess = s
-	t.swapInLocked(s.data)
-	t.wg.Add(1)
-	t.mu.Unlock()
-	if prev != nil {
-		prev.stop("replaced by a new subscription", nil)
-	}
-	s.stopCtx = context.AfterFunc(ctx, func() { s.stop("context done", nil) })
-	go s.run()
-	t.logger.Info("client tracking session started",
-		zap.Int64("client_id", s.id), zap.String("endpoint", t.endpoint))
-	return s, nil
-}
-
-// swapInLocked makes c the current data generation and retires the
-// previous one. Called under t.mu, never after Close.
-func (t *Tracked) swapInLocked(c redis.UniversalClient) {
-	prev := t.swapClient(c)
-	r := &retiree{c: prev}
-	t.retiring[r] = struct{}{}
-	t.wg.Add(1)
-	r.timer = time.AfterFunc(t.opts.grace, func() {
-		defer t.wg.Done()
-		// Whoever removes r from the map closes its client.
-		t.mu.Lock()
-		_, mine := t.retiring[r]
-		delete(t.retiring, r)
-		t.mu.Unlock()
-		if mine {
-			_ = prev.Close()
+// waitLive waits until a session is live, or an attempt after the first
+// `after` ones failed, or ctx ends.
+func (tr *tracker) waitLive(ctx context.Context, after uint64) error {
+	for {
+		tr.mu.Lock()
+		if tr.sess.Load() != nil {
+			tr.mu.Unlock()
+			return nil
 		}
-	})
+		if tr.closed {
+			tr.mu.Unlock()
+			return wrap("track", "", domain.ErrClosed)
+		}
+		if tr.attempts > after && tr.lastErr != nil {
+			err := tr.lastErr
+			tr.mu.Unlock()
+			return err
+		}
+		ch := tr.changed
+		tr.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return wrap("track", "", ctx.Err())
+		}
+	}
 }
 
-// Close ends the session and the broadcast subscriptions (their channels
-// close), waits for their goroutines, closes every client, and returns the
-// error of closing the current one. It is idempotent: later calls return
-// the same error. Calls made after Close fail with an error matching
-// domain.ErrClosed.
-func (t *Tracked) Close() error {
-	t.closeOnce.Do(func() {
-		t.mu.Lock()
-		t.closed = true
-		sess := t.sess
-		subs := make([]*subscription, 0, len(t.subs))
-		for sub := range t.subs {
-			subs = append(subs, sub)
-		}
-		retiring := t.retiring
-		t.retiring = make(map[*retiree]struct{})
-		t.mu.Unlock()
+// attempted records the outcome of an attempt to open a session.
+func (tr *tracker) attempted(sess *session, err error) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.attempts++
+	tr.lastErr = err
+	if sess != nil {
+		tr.sess.Store(sess)
+	}
+	close(tr.changed)
+	tr.changed = make(chan struct{})
+}
 
-		if sess != nil {
-			sess.stop("store closed", nil)
+// run opens sessions until ctx ends, and serves each until it ends.
+func (tr *tracker) run(ctx context.Context, done chan struct{}) {
+	defer tr.wg.Done()
+	defer close(done)
+	log := tr.s.logger
+	wait := minRetry
+	for ctx.Err() == nil {
+		sess, err := tr.open(ctx)
+		if err != nil && ctx.Err() != nil {
+			return // stopped while opening
 		}
-		for _, sub := range subs {
-			sub.l.stop("store closed", nil)
+		if err != nil {
+			err = tr.s.fail(ctx, "client tracking", "", err)
 		}
-		for r := range retiring {
-			_ = r.c.Close()
-			if r.timer.Stop() {
-				t.wg.Done() // its function will never run
+		tr.attempted(sess, err)
+		if err != nil {
+			log.Warn("client tracking unavailable; retrying", zap.String("endpoint", tr.s.endpoint),
+				zap.Duration("retry_in", wait), zap.Error(err))
+			if !sleep(ctx, wait) {
+				return
 			}
+			wait = min(2*wait, maxRetry)
+			continue
 		}
-		t.wg.Wait()
-		t.closeErr = t.Store.Close()
-	})
-	return t.closeErr
+		log.Info("client tracking session started", zap.Int64("client_id", sess.id), zap.String("endpoint", tr.s.endpoint))
+		born := time.Now()
+		reason, cause := sess.serve(ctx)
+		tr.sess.CompareAndSwap(sess, nil)
+		dropReason := domain.ReasonConnLost
+		if cause == nil {
+			dropReason = domain.ReasonStop
+		}
+		sess.end(dropReason)
+		if cause == nil {
+			log.Debug("client tracking session ended", zap.Int64("client_id", sess.id), zap.String("reason", reason))
+			continue // ctx ended: the loop condition returns
+		}
+		log.Warn("client tracking session lost; the values it covered were dropped",
+			zap.Int64("client_id", sess.id), zap.String("endpoint", tr.s.endpoint),
+			zap.String("reason", reason), zap.Error(cause))
+		if time.Since(born) >= matureSession {
+			wait = minRetry
+			continue // a long-lived session: reconnect at once
+		}
+		if !sleep(ctx, wait) {
+			return
+		}
+		wait = min(2*wait, maxRetry)
+	}
 }
 
-// session is one tracking session: the listener, the data generation
-// whose connections redirect to it, and the subscriber's channel.
+// sleep waits for d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// open opens the listener, then one tracked connection, so that a server
+// that rejects CLIENT TRACKING fails the attempt.
+func (tr *tracker) open(ctx context.Context) (*session, error) {
+	l, err := openListener(ctx, tr.s.factory, true, tr.opts, InvalidateChannel)
+	if err != nil {
+		return nil, err
+	}
+	sess := &session{tr: tr, l: l, id: l.id, lease: domain.NewLease(nil)}
+	sess.pool = newConnPool(sess, tr.opts.poolSize)
+	tc, err := sess.pool.get(ctx)
+	if err != nil {
+		sess.end(domain.ReasonStop)
+		return nil, err
+	}
+	sess.pool.put(tc)
+	return sess, nil
+}
+
+// session is one listener and the tracked connections redirecting to it.
 type session struct {
-	t       *Tracked
-	l       *listener
-	id      int64 // CLIENT ID of the invalidation connection
-	data    redis.UniversalClient
-	conns   *connSet // the data generation's connections
-	stopCtx func() bool
-
-	// ended is set once the session is over; the data generation's
-	// connections then stop enabling tracking and closing them no longer
-	// matters.
-	ended atomic.Bool
-
-	mu       sync.Mutex // guards sends on out, and its closing
-	out      chan domain.Invalidation
-	finished bool // out is closed
-
-	done chan struct{} // closed when the goroutine has finished
+	tr    *tracker
+	l     *listener
+	id    int64         // CLIENT ID of the listener's connection
+	lease *domain.Lease // parent of every tracked connection's lease
+	pool  *connPool
 }
 
-// stop ends the session; a nil cause means on purpose (not lost).
-func (s *session) stop(reason string, cause error) { s.l.stop(reason, cause) }
-
-// run receives until the session ends, then cleans up.
-func (s *session) run() {
-	defer s.t.wg.Done()
-	reason, cause := s.l.loop(func(m *redis.Message) {
+// serve hands the listener's messages to the sinks until the session ends
+// (ctx, or a failure), and returns why.
+func (sess *session) serve(ctx context.Context) (string, error) {
+	stop := context.AfterFunc(ctx, func() { sess.l.stop("stopped", nil) })
+	defer stop()
+	sinks := &sess.tr.s.sinks
+	defer sess.tr.progressed()
+	sess.l.received = sess.tr.progressed
+	return sess.l.loop(func(m *redis.Message) {
+		sess.pool.check()
 		keys := m.PayloadSlice
 		if keys == nil && m.Payload != "" {
 			keys = []string{m.Payload}
 		}
 		if len(keys) > 0 {
-			s.deliver(domain.Invalidation{Keys: keys})
+			sinks.Invalidate(keys)
 		}
 	}, func() {
-		s.deliver(domain.Invalidation{All: true, Reason: domain.ReasonFlush})
-	}, s.conns.sweep)
-	s.finish(reason, cause)
+		sess.pool.check()
+		sinks.Drop(sess.lease, domain.ReasonFlushAll)
+	}, sess.pool.check)
 }
 
-// finish replaces the session's data generation with a plain one (unless
-// another session or Close took over), closes the listener and the
-// channel, and logs a loss.
-func (s *session) finish(reason string, cause error) {
-	s.ended.Store(true)
-	s.stopCtx()
-	s.l.close()
-	t := s.t
-	t.mu.Lock()
-	if t.sess == s {
-		t.sess = nil
-	}
-	if !t.closed && t.client() == s.data {
-		t.swapInLocked(t.newData(nil))
-	}
-	t.mu.Unlock()
-
-	s.mu.Lock()
-	s.finished = true
-	close(s.out)
-	s.mu.Unlock()
-
-	if cause != nil {
-		t.logger.Warn("client tracking session lost; invalidations may have been missed",
-			zap.Int64("client_id", s.id), zap.String("endpoint", t.endpoint),
-			zap.String("reason", reason), zap.Error(cause))
-	} else {
-		t.logger.Debug("client tracking session ended",
-			zap.Int64("client_id", s.id), zap.String("reason", reason))
-	}
-	close(s.done)
-}
-
-// deliver queues ev without blocking. An All event replaces the pending
-// ones; when the buffer is full, the pending events are dropped and
-// replaced by one overflow event (as the memory adapter does). Every send
-// holds s.mu, so the room made by draining cannot be taken by another
-// sender.
-func (s *session) deliver(ev domain.Invalidation) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.finished {
-		return
-	}
-	if !ev.All {
-		select {
-		case s.out <- ev:
-			return
-		default:
-		}
-		ev = domain.Invalidation{All: true, Reason: domain.ReasonOverflow}
-		s.t.logger.Warn("invalidation buffer full, sending All",
-			zap.Int64("client_id", s.id), zap.Int("buffer", cap(s.out)))
-	}
-	for drained := false; !drained; {
-		select {
-		case <-s.out:
-		default:
-			drained = true
+// backlogged reports whether the listener, or a tracked connection whose
+// fetch is in flight, has bytes on its socket that were not read yet.
+func (sess *session) backlogged() bool {
+	if c := sess.l.conn(); c != nil {
+		if _, pending := peek(c); pending {
+			return true
 		}
 	}
-	select {
-	case s.out <- ev:
-	default:
-	}
+	return sess.pool.backlogged()
 }
 
-// connLost is called once for each connection of the session's data
-// generation that closed or that the server closed: Redis forgot the keys
-// it tracked, so no invalidation will come for them.
-func (s *session) connLost() {
-	if s.ended.Load() {
-		return
-	}
-	s.t.logger.Debug("tracked connection closed; flushing", zap.Int64("client_id", s.id))
-	s.deliver(domain.Invalidation{All: true, Reason: domain.ReasonReconnect})
+// end revokes the session's lease, tells the sinks, and closes its
+// connections.
+func (sess *session) end(reason string) {
+	sess.lease.Revoke()
+	sess.tr.s.sinks.Drop(sess.lease, reason)
+	sess.pool.close()
+	sess.l.close()
 }
 
-// track is the OnConnect of the session's data generation.
-func (s *session) track(ctx context.Context, cn *redis.Conn) error {
-	if s.ended.Load() {
-		// The generation is being retired: a connection it still opens
-		// serves in-flight commands, untracked, rather than redirecting
-		// to an ID that may be gone or, after a restart, someone else's.
-		return nil
-	}
-	// A data generation is never used for Pub/Sub, so every connection
-	// seen here is a command connection.
-	err := cn.Do(ctx, "CLIENT", "TRACKING", "ON", "REDIRECT", s.id, "NOLOOP").Err()
+// track is the OnConnect of the tracked connections.
+func (sess *session) track(ctx context.Context, cn *redis.Conn) error {
+	err := cn.Do(ctx, "CLIENT", "TRACKING", "ON", "REDIRECT", sess.id, "OPTIN").Err()
 	switch {
 	case err == nil:
 		return nil
 	case isRedirectGone(err):
-		s.stop("the invalidation connection is gone", err)
+		sess.l.stop("the invalidation connection is gone", err)
 		return fmt.Errorf("rediscache: client tracking: %w: invalidation connection %d is gone: %w",
-			domain.ErrUnavailable, s.id, err)
+			domain.ErrUnavailable, sess.id, err)
 	}
 	return translate("client tracking", "", err)
+}
+
+// fetch runs a tracked read on one of the session's connections.
+func (sess *session) fetch(ctx context.Context, key string) (domain.Fetched, error) {
+	tc, err := sess.pool.get(ctx)
+	if err != nil {
+		return domain.Fetched{}, err
+	}
+	f, err := tc.fetch(ctx, key)
+	sess.tr.progressed()
+	if err != nil && !isReply(err) {
+		// The connection may hold a reply nobody will read, or be gone.
+		sess.pool.fail(tc, domain.ReasonConnLost)
+	} else if closed, _ := tc.peek(); closed {
+		// The server closed it after replying: what it tracked is gone,
+		// and f's lease with it.
+		sess.pool.fail(tc, domain.ReasonConnLost)
+	}
+	sess.pool.put(tc)
+	return f, err
+}
+
+// trackedConn is one tracked connection: a client with a pool of one
+// connection that is never redialled.
+type trackedConn struct {
+	client *redis.Client
+	dial   *dialOnce
+	lease  *domain.Lease
+	busy   atomic.Bool // checked out
+	dead   atomic.Bool // failed: its lease is revoked
+}
+
+// peek looks at the connection's socket (see peek in tracking_peek_*.go).
+func (tc *trackedConn) peek() (closed, pending bool) {
+	p := tc.dial.conn.Load()
+	if p == nil {
+		return false, false
+	}
+	return peek(*p)
+}
+
+// fetch runs the tracked read of key.
+func (tc *trackedConn) fetch(ctx context.Context, key string) (domain.Fetched, error) {
+	var exec *redis.Cmd
+	_, err := tc.client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.Do(ctx, "CLIENT", "CACHING", "YES")
+		p.Do(ctx, "MULTI")
+		p.Do(ctx, "PTTL", key)
+		p.Do(ctx, "GET", key)
+		exec = p.Do(ctx, "EXEC")
+		return nil
+	})
+	if err != nil {
+		return domain.Fetched{}, err
+	}
+	res, ok := exec.Val().([]any)
+	if !ok || len(res) != 2 {
+		return domain.Fetched{}, fmt.Errorf("rediscache: fetch %q: %w: unexpected EXEC reply %T", key, domain.ErrUnavailable, exec.Val())
+	}
+	f := domain.Fetched{Lease: tc.lease}
+	switch v := res[1].(type) {
+	case nil:
+		return f, nil
+	case string:
+		f.Value, f.Found = []byte(v), true
+	case error:
+		return domain.Fetched{}, v
+	default:
+		return domain.Fetched{}, fmt.Errorf("rediscache: fetch %q: %w: unexpected GET reply %T", key, domain.ErrUnavailable, v)
+	}
+	if pttl, ok := res[0].(int64); ok && pttl > 0 {
+		f.TTL = time.Duration(pttl) * time.Millisecond
+	}
+	return f, nil
+}
+
+// connPool hands out a session's tracked connections. tokens holds one
+// token per connection that may exist: an idle connection, or nil, the
+// permission to open one.
+type connPool struct {
+	sess   *session
+	tokens chan *trackedConn
+	ended  chan struct{} // closed by close
+
+	mu     sync.Mutex
+	closed bool
+	all    map[*trackedConn]struct{} // open connections, idle or busy
+}
+
+func newConnPool(sess *session, size int) *connPool {
+	p := &connPool{
+		sess:   sess,
+		tokens: make(chan *trackedConn, size),
+		ended:  make(chan struct{}),
+		all:    make(map[*trackedConn]struct{}),
+	}
+	for range size {
+		p.tokens <- nil
+	}
+	return p
+}
+
+// get checks out a live connection, opening one when it may.
+func (p *connPool) get(ctx context.Context) (*trackedConn, error) {
+	for {
+		var tc *trackedConn
+		select {
+		case tc = <-p.tokens:
+		case <-p.ended:
+			return nil, fmt.Errorf("rediscache: client tracking: %w: session ended", domain.ErrUnavailable)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if tc == nil {
+			tc, err := p.open(ctx)
+			if err != nil {
+				p.tokens <- nil
+				return nil, err
+			}
+			return tc, nil
+		}
+		if closed, pending := tc.peek(); closed || pending {
+			// An idle connection has nothing to say: data is a
+			// server's goodbye (or garbage), end of file its close.
+			p.fail(tc, domain.ReasonConnLost)
+		}
+		if tc.dead.Load() {
+			p.release(tc)
+			p.tokens <- nil
+			continue
+		}
+		tc.busy.Store(true)
+		return tc, nil
+	}
+}
+
+// open opens a tracked connection (its OnConnect turns tracking on).
+func (p *connPool) open(ctx context.Context) (*trackedConn, error) {
+	d := &dialOnce{}
+	client := p.sess.tr.s.factory(p.sess.track, 1)
+	client.AddHook(d)
+	tc := &trackedConn{client: client, dial: d, lease: domain.NewLease(p.sess.lease)}
+	tc.busy.Store(true)
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		_ = client.Close()
+		return nil, fmt.Errorf("rediscache: client tracking: %w: session ended", domain.ErrUnavailable)
+	}
+	p.all[tc] = struct{}{}
+	return tc, nil
+}
+
+// put returns a checked-out connection (dead or alive).
+func (p *connPool) put(tc *trackedConn) {
+	tc.busy.Store(false)
+	p.mu.Lock()
+	closed := p.closed
+	p.mu.Unlock()
+	if closed || tc.dead.Load() {
+		p.release(tc)
+		p.tokens <- nil
+		return
+	}
+	p.tokens <- tc
+}
+
+// fail revokes tc's lease and tells the sinks to drop what it covered,
+// once. The connection is released by whoever holds its token.
+func (p *connPool) fail(tc *trackedConn, reason string) {
+	if tc.dead.CompareAndSwap(false, true) {
+		tc.lease.Revoke()
+		p.sess.tr.s.sinks.Drop(tc.lease, reason)
+	}
+}
+
+// release closes tc's client and forgets it.
+func (p *connPool) release(tc *trackedConn) {
+	p.mu.Lock()
+	delete(p.all, tc)
+	p.mu.Unlock()
+	_ = tc.client.Close()
+}
+
+// check fails every connection the server closed, and every idle one with
+// unexpected data. It never blocks.
+func (p *connPool) check() {
+	p.mu.Lock()
+	conns := make([]*trackedConn, 0, len(p.all))
+	for tc := range p.all {
+		if !tc.dead.Load() {
+			conns = append(conns, tc)
+		}
+	}
+	p.mu.Unlock()
+	for _, tc := range conns {
+		if closed, pending := tc.peek(); closed || pending && !tc.busy.Load() {
+			p.fail(tc, domain.ReasonConnLost)
+		}
+	}
+}
+
+// backlogged reports whether a connection in use has a reply waiting on its
+// socket that its fetch has not read yet. It never blocks.
+func (p *connPool) backlogged() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for tc := range p.all {
+		if tc.busy.Load() && !tc.dead.Load() {
+			if _, pending := tc.peek(); pending {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// close ends the pool: idle connections are closed now, busy ones when
+// they are put back. The session's Drop covers their values.
+func (p *connPool) close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	close(p.ended)
+	p.mu.Unlock()
+	for {
+		select {
+		case tc := <-p.tokens:
+			if tc != nil {
+				tc.dead.Store(true)
+				p.release(tc)
+			}
+		default:
+			return
+		}
+	}
 }
 
 // isRedirectGone recognises Redis' reply to CLIENT TRACKING ... REDIRECT

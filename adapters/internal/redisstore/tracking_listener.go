@@ -7,10 +7,11 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/rediscache/rediscache/domain"
 )
 
 // nullPayloadError is the text of the error go-redis (v9.23 pubsub.go,
@@ -23,18 +24,23 @@ const nullPayloadError = "redis: unsupported pubsub message payload: <nil>"
 // errRedial refuses a second connection of a listener: go-redis would
 // reconnect a failed PubSub silently, and the new connection would have a
 // new CLIENT ID that no data connection redirects to.
-var errRedial = errors.New("rediscache: listener connections are never redialled (a new connection has a new CLIENT ID)")
+var errRedial = fmt.Errorf("rediscache: %w: tracking and listener connections are never redialled (a new connection has a new CLIENT ID)", domain.ErrUnavailable)
 
 // listener is one Pub/Sub connection subscribed to one channel, received by
 // one goroutine (loop), which never reconnects: a failure ends it.
 type listener struct {
-	client  redis.UniversalClient
+	client  *redis.Client
+	dial    *dialOnce // the client's one connection
 	ps      *redis.PubSub
 	channel string
 	id      int64 // CLIENT ID of the connection, when asked for
 	opts    trackingOptions
 
 	conns atomic.Int32 // connections initialised by the client
+
+	// received, when set before loop, is called after each reply has
+	// been handled (a message, a pong, a flush, an error).
+	received func()
 
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -65,7 +71,7 @@ func openListener(ctx context.Context, factory ClientFactory, wantID bool, opts 
 		}
 		id.Store(v)
 		return nil
-	})
+	}, 1)
 	if l.client == nil {
 		return nil, errors.New("rediscache: client factory returned nil")
 	}
@@ -73,7 +79,8 @@ func openListener(ctx context.Context, factory ClientFactory, wantID bool, opts 
 		l.close()
 		return nil, err
 	}
-	l.client.AddHook(&dialOnce{})
+	l.dial = &dialOnce{}
+	l.client.AddHook(l.dial)
 
 	l.ps = l.client.Subscribe(ctx) // no channel: Subscribe below reports errors
 	if err := l.ps.Subscribe(ctx, channel); err != nil {
@@ -100,6 +107,17 @@ func openListener(ctx context.Context, factory ClientFactory, wantID bool, opts 
 		}
 	}
 	return l, nil
+}
+
+// conn returns the listener's connection, once dialled.
+func (l *listener) conn() net.Conn {
+	if l.dial == nil {
+		return nil
+	}
+	if p := l.dial.conn.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // stop ends the loop: the first call records why and closes the PubSub,
@@ -153,8 +171,13 @@ func (l *listener) close() {
 func (l *listener) loop(onMessage func(*redis.Message), onNull, onTick func()) (string, error) {
 	ctx := context.Background() // stop, not a context, ends the reads
 	pinged := false
+	progress := false
 	lastTick := time.Now()
 	for {
+		if progress {
+			l.received()
+			progress = false
+		}
 		if onTick != nil && time.Since(lastTick) >= l.opts.healthInterval {
 			onTick()
 			lastTick = time.Now()
@@ -164,6 +187,11 @@ func (l *listener) loop(onMessage func(*redis.Message), onNull, onTick func()) (
 			timeout = l.opts.pingTimeout
 		}
 		msg, err := l.ps.ReceiveTimeout(ctx, timeout)
+		if l.received != nil && (err == nil || !isTimeout(err)) {
+			// Signalled once this reply is handled: at the top of the
+			// next turn (or when the loop returns: serve's defer).
+			progress = true
+		}
 		if reason, cause, stopped := l.why(); stopped {
 			return reason, cause
 		}
@@ -206,8 +234,12 @@ func isTimeout(err error) bool {
 }
 
 // dialOnce is a go-redis hook that lets a client dial one connection
-// successfully, and refuses every later dial with errRedial.
-type dialOnce struct{ dialed atomic.Bool }
+// successfully, keeps it (conn), and refuses every later dial with
+// errRedial.
+type dialOnce struct {
+	dialed atomic.Bool
+	conn   atomic.Pointer[net.Conn]
+}
 
 func (h *dialOnce) DialHook(next redis.DialHook) redis.DialHook {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -222,6 +254,7 @@ func (h *dialOnce) DialHook(next redis.DialHook) redis.DialHook {
 			_ = cn.Close()
 			return nil, errRedial
 		}
+		h.conn.Store(&cn)
 		return cn, nil
 	}
 }
@@ -230,121 +263,4 @@ func (*dialOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return 
 
 func (*dialOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
-}
-
-// connWatch is a go-redis hook that registers every connection the client
-// dials in conns, whose onLost is called once per connection: when it is
-// closed (for whatever reason: error, cancelled command, idle reaping, pool
-// close) or found closed by the server (sweep).
-type connWatch struct{ conns *connSet }
-
-func (h connWatch) DialHook(next redis.DialHook) redis.DialHook {
-	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		cn, err := next(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return h.conns.add(cn), nil
-	}
-}
-
-func (connWatch) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
-
-func (connWatch) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
-}
-
-// connSet is the set of live connections of one data generation.
-type connSet struct {
-	onLost func()
-	mu     sync.Mutex
-	conns  map[*watchedConn]struct{}
-}
-
-func newConnSet(onLost func()) *connSet {
-	return &connSet{onLost: onLost, conns: make(map[*watchedConn]struct{})}
-}
-
-// add wraps cn so that closing it reports it lost and removes it.
-func (cs *connSet) add(cn net.Conn) net.Conn {
-	w := &watchedConn{Conn: cn, set: cs}
-	cs.mu.Lock()
-	cs.conns[w] = struct{}{}
-	cs.mu.Unlock()
-	if _, ok := cn.(syscall.Conn); ok {
-		return watchedSysConn{w}
-	}
-	return w
-}
-
-// lost reports w lost, once.
-func (cs *connSet) lost(w *watchedConn) {
-	if !w.lost.Swap(true) {
-		cs.onLost()
-	}
-}
-
-// sweep reports lost every connection whose socket the server closed while
-// it sat idle in the pool: go-redis would only notice when it next used it,
-// and until then the keys it tracked would go unreported. A non-blocking,
-// non-consuming peek at the socket, safe while go-redis uses it.
-func (cs *connSet) sweep() {
-	cs.mu.Lock()
-	conns := make([]*watchedConn, 0, len(cs.conns))
-	for w := range cs.conns {
-		if !w.lost.Load() {
-			conns = append(conns, w)
-		}
-	}
-	cs.mu.Unlock()
-	for _, w := range conns {
-		if peerClosed(w.Conn) {
-			cs.lost(w)
-		}
-	}
-}
-
-// watchedConn is a connection of a connSet. NetConn lets go-redis unwrap
-// it (as it unwraps *tls.Conn).
-type watchedConn struct {
-	net.Conn
-	set  *connSet
-	lost atomic.Bool
-}
-
-func (c *watchedConn) Close() error {
-	c.set.mu.Lock()
-	delete(c.set.conns, c)
-	c.set.mu.Unlock()
-	c.set.lost(c)
-	return c.Conn.Close()
-}
-
-func (c *watchedConn) NetConn() net.Conn { return c.Conn }
-
-// watchedSysConn is a watchedConn over a connection with a file
-// descriptor; go-redis' pool health check (a non-blocking peek) needs
-// syscall.Conn on the outer connection.
-type watchedSysConn struct{ *watchedConn }
-
-func (c watchedSysConn) SyscallConn() (syscall.RawConn, error) {
-	return c.Conn.(syscall.Conn).SyscallConn()
-}
-
-// rawSyscallConn unwraps cn (through NetConn, as for *tls.Conn) down to a
-// connection with a file descriptor.
-func rawSyscallConn(cn net.Conn) (syscall.Conn, bool) {
-	for range 8 {
-		if sc, ok := cn.(syscall.Conn); ok {
-			return sc, true
-		}
-		u, ok := cn.(interface{ NetConn() net.Conn })
-		if !ok {
-			return nil, false
-		}
-		if cn = u.NetConn(); cn == nil {
-			return nil, false
-		}
-	}
-	return nil, false
 }

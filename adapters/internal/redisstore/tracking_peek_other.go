@@ -4,6 +4,6 @@ package redisstore
 
 import "net"
 
-// peerClosed cannot peek at a socket on this platform: connections closed
-// by the server are noticed when go-redis next uses them.
-func peerClosed(net.Conn) bool { return false }
+// peek cannot look at a socket on this platform: connections closed by the
+// server are noticed when they are next used.
+func peek(net.Conn) (closed, pending bool) { return false, false }

@@ -3,7 +3,6 @@ package redisstore_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"slices"
 	"strconv"
@@ -33,30 +32,28 @@ func leakCheck(t *testing.T) {
 	t.Cleanup(func() { goleak.VerifyNone(t, ignore) })
 }
 
-// factories returns client factories for addr (RESP2; PoolSize 1 for the
-// listener, as the adapters build them). dial, when set, replaces the dialer
-// of the listener clients.
-func factories(addr string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (data, listener redisstore.ClientFactory) {
-	data = func(onConnect func(context.Context, *redis.Conn) error) redis.UniversalClient {
-		return redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DialerRetries: 1, OnConnect: onConnect})
+// factory returns a client factory for addr, as the adapters build them
+// (RESP2; a dedicated client has its pool size and no retries). dial, when
+// set, replaces the dialer of the dedicated clients.
+func factory(addr string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) redisstore.ClientFactory {
+	return func(onConnect func(context.Context, *redis.Conn) error, poolSize int) *redis.Client {
+		o := &redis.Options{Addr: addr, Protocol: 2, DialerRetries: 1, OnConnect: onConnect, ContextTimeoutEnabled: true}
+		if poolSize > 0 {
+			o.PoolSize, o.MaxRetries, o.PipelinePoolSize, o.Dialer = poolSize, -1, -1, dial
+		}
+		return redis.NewClient(o)
 	}
-	listener = func(onConnect func(context.Context, *redis.Conn) error) redis.UniversalClient {
-		return redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DialerRetries: 1, PoolSize: 1,
-			OnConnect: onConnect, Dialer: dial})
-	}
-	return data, listener
 }
 
-// newTracked starts a server (unless srv is given) and returns a Tracked
+// newTracked starts a server (unless srv is given) and returns a tracking
 // store on it, closed at the end of the test.
-func newTracked(t *testing.T, srv *redistest.Server, opts ...redisstore.Option) (*redisstore.Tracked, *redistest.Server) {
+func newTracked(t *testing.T, srv *redistest.Server, opts ...redisstore.Option) (*redisstore.Store, *redistest.Server) {
 	t.Helper()
 	leakCheck(t) // first: it runs after the server is stopped
 	if srv == nil {
 		srv = redistest.StartServer(t)
 	}
-	data, listener := factories(srv.Addr(), nil)
-	s := redisstore.NewTracked(data, listener, append([]redisstore.Option{redisstore.WithEndpoint(srv.Addr())}, opts...)...)
+	s := redisstore.NewTracked(factory(srv.Addr(), nil), append([]redisstore.Option{redisstore.WithEndpoint(srv.Addr())}, opts...)...)
 	t.Cleanup(func() {
 		if err := s.Close(); err != nil {
 			t.Errorf("Close: %v", err)
@@ -73,19 +70,73 @@ func newPeer(t *testing.T, srv *redistest.Server) *redisstore.Store {
 	return p
 }
 
-// next returns the next event, failing t after a few seconds.
-func next(t *testing.T, ch <-chan domain.Invalidation) domain.Invalidation {
-	t.Helper()
-	select {
-	case ev, ok := <-ch:
-		if !ok {
-			t.Fatal("invalidation channel closed")
+// recorder is an InvalidationSink that records what it is told.
+type recorder struct {
+	mu    sync.Mutex
+	keys  []string
+	drops []drop
+}
+
+type drop struct {
+	scope  *domain.Lease
+	reason string
+}
+
+func (r *recorder) Invalidate(keys []string) {
+	r.mu.Lock()
+	r.keys = append(r.keys, keys...)
+	r.mu.Unlock()
+}
+
+func (r *recorder) Drop(scope *domain.Lease, reason string) {
+	r.mu.Lock()
+	r.drops = append(r.drops, drop{scope, reason})
+	r.mu.Unlock()
+}
+
+func (r *recorder) count(key string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, k := range r.keys {
+		if k == key {
+			n++
 		}
-		return ev
-	case <-time.After(5 * time.Second):
-		t.Fatal("no invalidation within 5s")
 	}
-	panic("unreachable")
+	return n
+}
+
+// dropped reports whether a Drop covering l, for reason, was received.
+func (r *recorder) dropped(l *domain.Lease, reason string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, d := range r.drops {
+		if d.scope.Covers(l) && d.reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+// track registers a new recorder with s and fails on an error.
+func track(t *testing.T, s *redisstore.Store) (*recorder, func()) {
+	t.Helper()
+	r := &recorder{}
+	untrack, err := s.Track(context.Background(), r)
+	if err != nil {
+		t.Fatalf("Track: %v", err)
+	}
+	t.Cleanup(untrack)
+	return r, untrack
+}
+
+func fetch(t *testing.T, s *redisstore.Store, key string) domain.Fetched {
+	t.Helper()
+	f, err := s.Fetch(context.Background(), key)
+	if err != nil {
+		t.Fatalf("Fetch %q: %v", key, err)
+	}
+	return f
 }
 
 // waitClosed drains ch until it is closed, failing t after a few seconds,
@@ -115,7 +166,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: not within 5s", what)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 
@@ -139,299 +190,289 @@ func clients(t *testing.T, srv *redistest.Server) []map[string]string {
 	return list
 }
 
-func TestTrackedInvalidations(t *testing.T) {
-	ctx := context.Background()
-	s, srv := newTracked(t, nil)
-	peer := newPeer(t, srv)
-
-	// Before any session the store is a plain store.
-	if id := s.TrackingID(); id != 0 {
-		t.Fatalf("TrackingID before Invalidations = %d", id)
+// trackingClients counts the listener (the connection whose ID is id) and
+// the tracked connections (those that redirect to it).
+func trackingClients(t *testing.T, srv *redistest.Server, id int64) (listeners, tracked int) {
+	t.Helper()
+	want := strconv.FormatInt(id, 10)
+	for _, c := range clients(t, srv) {
+		switch {
+		case c["id"] == want:
+			listeners++
+		case c["redir"] == want:
+			tracked++
+		}
 	}
-	if err := s.Set(ctx, "k", []byte("v"), 0); err != nil {
-		t.Fatal(err)
-	}
+	return listeners, tracked
+}
 
-	ch, err := s.Invalidations(ctx)
+func info(t *testing.T, srv *redistest.Server, field string) string {
+	t.Helper()
+	out, err := srv.Do("INFO", "stats")
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, line := range strings.Split(out, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), field+":"); ok {
+			return v
+		}
+	}
+	t.Fatalf("INFO has no %s", field)
+	return ""
+}
+
+func TestTrackSessionSharedBySinks(t *testing.T) {
+	s, srv := newTracked(t, nil, redisstore.WithTrackingPool(2))
+	peer := newPeer(t, srv)
+	ctx := context.Background()
+	r1, untrack1 := track(t, s)
 	id := s.TrackingID()
-	if id == 0 {
-		t.Fatal("TrackingID = 0 with a live session")
+	if id == 0 || !s.Tracking() {
+		t.Fatal("no session after Track")
 	}
-
-	// The ID read in OnConnect is that of the subscribed connection, and
-	// the data connections redirect to it.
-	var listener map[string]string
-	var redirecting int
-	for _, c := range clients(t, srv) {
-		if c["id"] == strconv.FormatInt(id, 10) {
-			listener = c
-		}
-		if c["redir"] == strconv.FormatInt(id, 10) {
-			redirecting++
-			if !strings.Contains(c["flags"], "t") {
-				t.Errorf("data connection %s redirects but its flags %q lack t (tracking)", c["id"], c["flags"])
-			}
-		}
-	}
-	if listener == nil {
-		t.Fatalf("no client with id %d", id)
-	}
-	if listener["sub"] != "1" || !strings.Contains(listener["flags"], "P") {
-		t.Fatalf("client %d is not the subscribed connection: %v", id, listener)
-	}
-	if redirecting == 0 {
-		t.Fatal("no data connection redirects to the invalidation connection")
-	}
-
-	// A key read, then changed by another client.
-	if v, err := s.Get(ctx, "k"); err != nil || string(v) != "v" {
-		t.Fatalf("Get = %q, %v", v, err)
-	}
-	if err := peer.Set(ctx, "k", []byte("w"), 0); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, ch); !slices.Equal(ev.Keys, []string{"k"}) || ev.All {
-		t.Fatalf("event = %+v, want keys [k]", ev)
-	}
-
-	// A missing key read is tracked too.
-	if _, err := s.Get(ctx, "missing"); !errors.Is(err, domain.ErrNotFound) {
-		t.Fatal(err)
-	}
-	if err := peer.Set(ctx, "missing", []byte("x"), 0); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, ch); !slices.Equal(ev.Keys, []string{"missing"}) {
-		t.Fatalf("event = %+v, want keys [missing]", ev)
-	}
-
-	// Own writes are not reported (NOLOOP).
-	if _, err := s.Get(ctx, "own"); !errors.Is(err, domain.ErrNotFound) {
-		t.Fatal(err)
-	}
-	if err := s.Set(ctx, "own", []byte("mine"), 0); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(ctx, "k"); err != nil {
-		t.Fatal(err)
-	}
-	if err := peer.Set(ctx, "k", []byte("again"), 0); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, ch); !slices.Equal(ev.Keys, []string{"k"}) {
-		t.Fatalf("event = %+v, want keys [k] (the own write of \"own\" must not be reported)", ev)
-	}
-
-	// FLUSHALL from another client: one All event.
-	if _, err := s.Get(ctx, "k"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := srv.Do("FLUSHALL"); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, ch); !ev.All || ev.Reason != domain.ReasonFlush {
-		t.Fatalf("event after FLUSHALL = %+v, want All flush", ev)
-	}
-	// The session survives the flush.
-	if _, err := s.Get(ctx, "k"); !errors.Is(err, domain.ErrNotFound) {
-		t.Fatal(err)
-	}
-	if err := peer.Set(ctx, "k", []byte("after flush"), 0); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, ch); !slices.Equal(ev.Keys, []string{"k"}) {
-		t.Fatalf("event = %+v, want keys [k]", ev)
+	// Ten more sinks (ten caches of the process) share the session.
+	sinks := []*recorder{r1}
+	untracks := []func(){untrack1}
+	for range 10 {
+		r, u := track(t, s)
+		sinks, untracks = append(sinks, r), append(untracks, u)
 	}
 	if s.TrackingID() != id {
-		t.Fatal("the flush changed the session")
+		t.Fatal("a new sink started a new session")
 	}
-}
-
-func TestTrackedSessionLifecycle(t *testing.T) {
-	ctx := context.Background()
-	s, srv := newTracked(t, nil)
-
-	// Cancelling ctx closes the channel and ends the session.
-	sub, cancel := context.WithCancel(ctx)
-	ch, err := s.Invalidations(sub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cancel()
-	waitClosed(t, ch)
-	eventually(t, "session ended", func() bool { return s.TrackingID() == 0 })
-
-	// A new call replaces the live session.
-	ch1, err := s.Invalidations(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id1 := s.TrackingID()
-	ch2, err := s.Invalidations(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitClosed(t, ch1)
-	if id2 := s.TrackingID(); id2 == 0 || id2 == id1 {
-		t.Fatalf("TrackingID after replacement = %d (was %d)", id2, id1)
-	}
-	// The replaced listener is gone from the server.
-	eventually(t, "old listener closed", func() bool {
-		for _, c := range clients(t, srv) {
-			if c["id"] == strconv.FormatInt(id1, 10) {
-				return false
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Go(func() {
+			if _, err := s.Fetch(ctx, "k"+strconv.Itoa(i%8)); err != nil {
+				t.Error(err)
 			}
-		}
-		return true
-	})
-
-	// Close closes the channel; calls after Close fail with ErrClosed.
-	if err := s.Close(); err != nil {
+		})
+	}
+	wg.Wait()
+	if l, tr := trackingClients(t, srv, id); l != 1 || tr < 1 || tr > 2 {
+		t.Fatalf("%d listeners and %d tracked connections for 11 sinks, want 1 and at most 2", l, tr)
+	}
+	if err := peer.Set(ctx, "k3", []byte("x"), 0); err != nil {
 		t.Fatal(err)
 	}
-	waitClosed(t, ch2)
-	if err := s.Close(); err != nil {
-		t.Fatalf("second Close = %v", err)
+	for _, r := range sinks {
+		// Once per tracked connection that fetched k3.
+		eventually(t, "every sink told", func() bool { return r.count("k3") >= 1 })
 	}
-	if _, err := s.Invalidations(ctx); !errors.Is(err, domain.ErrClosed) {
-		t.Fatalf("Invalidations after Close = %v", err)
+	// Untracking all but one leaves the session alone.
+	for _, u := range untracks[1:] {
+		u()
 	}
-	if _, err := s.Subscribe(ctx, "c"); !errors.Is(err, domain.ErrClosed) {
-		t.Fatalf("Subscribe after Close = %v", err)
+	if s.TrackingID() != id {
+		t.Fatal("untracking other sinks ended the session")
 	}
-	if err := s.Publish(ctx, "c", nil); !errors.Is(err, domain.ErrClosed) {
-		t.Fatalf("Publish after Close = %v", err)
+	// Untracking the last ends it, and its connections.
+	untracks[0]()
+	if s.Tracking() || s.TrackingID() != 0 {
+		t.Fatal("session live without sinks")
 	}
-	if _, err := s.Get(ctx, "k"); !errors.Is(err, domain.ErrClosed) {
-		t.Fatalf("Get after Close = %v", err)
+	eventually(t, "connections closed", func() bool {
+		l, tr := trackingClients(t, srv, id)
+		return l == 0 && tr == 0
+	})
+	// And a new sink starts a new one.
+	track(t, s)
+	if s.TrackingID() == 0 || s.TrackingID() == id {
+		t.Fatalf("TrackingID %d after a new Track (old %d)", s.TrackingID(), id)
 	}
 }
 
-func TestTrackedListenerKilled(t *testing.T) {
+func TestTrackOptIn(t *testing.T) {
+	s, srv := newTracked(t, nil)
 	ctx := context.Background()
+	track(t, s)
+	for i := range 100 {
+		if err := s.Set(ctx, "plain"+strconv.Itoa(i), []byte("v"), 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, "plain"+strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 5 {
+		fetch(t, s, "cached"+strconv.Itoa(i%5))
+		fetch(t, s, "cached"+strconv.Itoa(i%5))
+	}
+	if got := info(t, srv, "tracking_total_keys"); got != "5" {
+		t.Fatalf("tracking_total_keys = %s, want 5 (the fetched keys only)", got)
+	}
+}
+
+func TestTrackListenerKilled(t *testing.T) {
 	s, srv := newTracked(t, nil)
 	peer := newPeer(t, srv)
-	ch, err := s.Invalidations(ctx)
-	if err != nil {
+	ctx := context.Background()
+	r, _ := track(t, s)
+	f := fetch(t, s, "k")
+	old := s.TrackingID()
+	if _, err := srv.Do("CLIENT", "KILL", "ID", strconv.FormatInt(old, 10)); err != nil {
 		t.Fatal(err)
 	}
-	id := s.TrackingID()
-	if _, err := srv.Do("CLIENT", "KILL", "ID", strconv.FormatInt(id, 10)); err != nil {
+	eventually(t, "lease revoked", func() bool { return !f.Lease.Valid() })
+	if !r.dropped(f.Lease, domain.ReasonConnLost) {
+		t.Fatal("the sink was not told to drop what the lost session covered")
+	}
+	eventually(t, "new session", func() bool { id := s.TrackingID(); return id != 0 && id != old })
+	fetch(t, s, "k")
+	if err := peer.Set(ctx, "k", []byte("v"), 0); err != nil {
 		t.Fatal(err)
 	}
-	waitClosed(t, ch)
-	if got := s.TrackingID(); got != 0 {
-		t.Fatalf("TrackingID after loss = %d", got)
-	}
-	// The store keeps working, on a plain generation.
-	if err := s.Set(ctx, "k", []byte("v"), 0); err != nil {
-		t.Fatal(err)
-	}
-	// go-redis did not reconnect the listener behind our back.
-	for _, c := range clients(t, srv) {
-		if c["sub"] == "1" {
-			t.Fatalf("a subscribed connection is still there: %v", c)
-		}
-	}
-
-	// Subscribing again gives a new session that works.
-	ch, err = s.Invalidations(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := s.TrackingID(); got == 0 || got == id {
-		t.Fatalf("new TrackingID = %d (was %d)", got, id)
-	}
-	if _, err := s.Get(ctx, "k"); err != nil {
-		t.Fatal(err)
-	}
-	if err := peer.Set(ctx, "k", []byte("w"), 0); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, ch); !slices.Equal(ev.Keys, []string{"k"}) {
-		t.Fatalf("event = %+v", ev)
-	}
+	eventually(t, "tracked again", func() bool { return r.count("k") == 1 })
 }
 
-func TestTrackedDataConnectionKilled(t *testing.T) {
+func TestTrackTrackedConnectionKilled(t *testing.T) {
+	s, srv := newTracked(t, nil, redisstore.WithTrackingPool(1))
+	peer := newPeer(t, srv)
 	ctx := context.Background()
-	s, srv := newTracked(t, nil, redisstore.WithHealthCheck(50*time.Millisecond, time.Second))
-	ch, err := s.Invalidations(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := strconv.FormatInt(s.TrackingID(), 10)
-	if _, err := s.Get(ctx, "k"); !errors.Is(err, domain.ErrNotFound) {
-		t.Fatal(err)
-	}
-	// Kill the (idle) data connection: Redis forgets what it tracked. The
-	// session notices without any command being sent.
-	killed := 0
+	r, _ := track(t, s)
+	id := s.TrackingID()
+	f := fetch(t, s, "k")
 	for _, c := range clients(t, srv) {
-		if c["redir"] == id {
+		if c["redir"] == strconv.FormatInt(id, 10) {
 			if _, err := srv.Do("CLIENT", "KILL", "ID", c["id"]); err != nil {
 				t.Fatal(err)
 			}
-			killed++
 		}
 	}
-	if killed != 1 {
-		t.Fatalf("%d data connections, want 1", killed)
+	// The next fetch finds the connection closed before using it: only its
+	// lease is revoked, the session goes on.
+	f2 := fetch(t, s, "k")
+	if f.Lease.Valid() || !r.dropped(f.Lease, domain.ReasonConnLost) {
+		t.Fatal("the killed connection's lease is still valid, or its values were not dropped")
 	}
-	if ev := next(t, ch); !ev.All || ev.Reason != domain.ReasonReconnect {
-		t.Fatalf("event = %+v, want All reconnect", ev)
+	if !f2.Lease.Valid() || f2.Lease == f.Lease {
+		t.Fatal("the new fetch has no fresh lease")
 	}
-	// The next command replaces the dead connection, without another
-	// event for it; the session goes on and the new connection is tracked.
-	if _, err := s.Get(ctx, "k"); !errors.Is(err, domain.ErrNotFound) {
+	if s.TrackingID() != id {
+		t.Fatal("a tracked connection's loss ended the session")
+	}
+	if err := peer.Set(ctx, "k", []byte("v"), 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := strconv.FormatInt(s.TrackingID(), 10); got != id {
-		t.Fatalf("TrackingID changed to %s", got)
-	}
-	if _, err := srv.Do("SET", "k", "v"); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, ch); !slices.Equal(ev.Keys, []string{"k"}) {
-		t.Fatalf("event = %+v, want keys [k] and nothing before", ev)
-	}
-
+	eventually(t, "tracked on the new connection", func() bool { return r.count("k") == 1 })
 }
 
-func TestTrackedOverflow(t *testing.T) {
-	ctx := context.Background()
-	core, logs := observer.New(zap.WarnLevel)
-	s, srv := newTracked(t, nil, redisstore.WithInvalidationBuffer(4), redisstore.WithLogger(zap.New(core)))
-	peer := newPeer(t, srv)
-	ch, err := s.Invalidations(ctx)
-	if err != nil {
+// TestTrackIdleConnectionKilled: a tracked connection killed while idle is
+// noticed by the periodic check, without any fetch.
+func TestTrackIdleConnectionKilled(t *testing.T) {
+	s, srv := newTracked(t, nil, redisstore.WithTrackingPool(1), redisstore.WithHealthCheck(20*time.Millisecond, time.Second))
+	r, _ := track(t, s)
+	id := s.TrackingID()
+	f := fetch(t, s, "k")
+	for _, c := range clients(t, srv) {
+		if c["redir"] == strconv.FormatInt(id, 10) {
+			if _, err := srv.Do("CLIENT", "KILL", "ID", c["id"]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	eventually(t, "the idle connection's loss noticed", func() bool { return r.dropped(f.Lease, domain.ReasonConnLost) })
+}
+
+func TestTrackFlushAll(t *testing.T) {
+	s, srv := newTracked(t, nil)
+	r, _ := track(t, s)
+	f := fetch(t, s, "k")
+	if _, err := srv.Do("FLUSHALL"); err != nil {
 		t.Fatal(err)
 	}
-	const n = 20
-	for i := range n {
-		if _, err := s.Get(ctx, fmt.Sprint("k", i)); !errors.Is(err, domain.ErrNotFound) {
-			t.Fatal(err)
+	eventually(t, "flush reported", func() bool { return r.dropped(f.Lease, domain.ReasonFlushAll) })
+	if !f.Lease.Valid() || !s.Tracking() {
+		t.Fatal("a flush is not a loss: the lease and the session stay")
+	}
+}
+
+func TestTrackServerDown(t *testing.T) {
+	s, srv := newTracked(t, nil)
+	peer := newPeer(t, srv)
+	ctx := context.Background()
+	srv.Kill()
+	r := &recorder{}
+	untrack, err := s.Track(ctx, r)
+	if !errors.Is(err, domain.ErrUnavailable) || untrack == nil {
+		t.Fatalf("Track with the server down = %v", err)
+	}
+	defer untrack()
+	if _, err := s.Fetch(ctx, "k"); !errors.Is(err, domain.ErrUnavailable) {
+		t.Fatalf("Fetch with the server down = %v", err)
+	}
+	if _, err := s.Subscribe(ctx, "c"); !errors.Is(err, domain.ErrUnavailable) {
+		t.Fatalf("Subscribe with the server down = %v", err)
+	}
+	srv.Restart(t)
+	eventually(t, "tracking back", s.Tracking)
+	fetch(t, s, "k")
+	if err := peer.Set(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "reported", func() bool { return r.count("k") == 1 })
+}
+
+// TestTrackBackoffGrows kills every new session at once: the attempts must
+// slow down (50 ms, 100 ms, ... up to 2 s apart), not hammer the server.
+func TestTrackBackoffGrows(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	s, srv := newTracked(t, nil, redisstore.WithLogger(zap.New(core)))
+	track(t, s)
+	start := time.Now()
+	for time.Since(start) < 2*time.Second {
+		if id := s.TrackingID(); id != 0 {
+			_, _ = srv.Do("CLIENT", "KILL", "ID", strconv.FormatInt(id, 10))
 		}
+		time.Sleep(5 * time.Millisecond) // the killer's pace
 	}
-	for i := range n {
-		if err := peer.Set(ctx, fmt.Sprint("k", i), nil, 0); err != nil {
-			t.Fatal(err)
-		}
+	n := logs.FilterMessage("client tracking session started").Len()
+	// 50+100+200+400+800 ms of waits fit in 2 s: about 6 sessions.
+	if n < 3 || n > 9 {
+		t.Fatalf("%d sessions in 2 s while each died at once, want 3 to 9", n)
 	}
-	// Nothing reads until the buffer overflowed (the adapter says so):
-	// the pending events were replaced by one All event.
-	eventually(t, "overflow", func() bool {
-		return logs.FilterMessageSnippet("buffer full").Len() > 0
-	})
-	if ev := next(t, ch); !ev.All || ev.Reason != domain.ReasonOverflow {
-		t.Fatalf("first event = %+v, want All overflow", ev)
+}
+
+// TestTrackHealthCheck freezes the connections behind a proxy (nothing
+// passes, nothing closes): only the listener's health PING can notice.
+func TestTrackHealthCheck(t *testing.T) {
+	leakCheck(t)
+	srv := redistest.StartServer(t)
+	px := startProxy(t, srv.Addr())
+	s := redisstore.NewTracked(factory(srv.Addr(), px.dial), redisstore.WithHealthCheck(50*time.Millisecond, 200*time.Millisecond))
+	t.Cleanup(func() { _ = s.Close() })
+	r, _ := track(t, s)
+	f := fetch(t, s, "k")
+	time.Sleep(300 * time.Millisecond) // quiet for several intervals: the PINGs are answered
+	if !f.Lease.Valid() {
+		t.Fatal("a quiet, healthy session was dropped")
 	}
-	// The session goes on.
-	if s.TrackingID() == 0 {
-		t.Fatal("overflow ended the session")
+	start := time.Now()
+	px.freeze()
+	eventually(t, "loss noticed", func() bool { return r.dropped(f.Lease, domain.ReasonConnLost) })
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("loss noticed after %v", d)
+	}
+}
+
+func TestTrackProtocol(t *testing.T) {
+	leakCheck(t)
+	srv := redistest.StartServer(t)
+	resp3 := func(onConnect func(context.Context, *redis.Conn) error, _ int) *redis.Client {
+		return redis.NewClient(&redis.Options{Addr: srv.Addr(), OnConnect: onConnect}) // RESP3 by default
+	}
+	s := redisstore.NewTracked(resp3)
+	defer s.Close()
+	if _, err := s.Track(context.Background(), &recorder{}); !errors.Is(err, domain.ErrInvalidArgument) {
+		t.Fatalf("Track with RESP3 clients = %v", err)
+	}
+	if s.TrackingID() != 0 {
+		t.Fatal("a session started")
+	}
+	plain := redisstore.New(redis.NewClient(&redis.Options{Addr: srv.Addr()}))
+	defer plain.Close()
+	if _, err := plain.Track(context.Background(), &recorder{}); !errors.Is(err, domain.ErrNotSupported) {
+		t.Fatalf("Track on a store built by New = %v", err)
 	}
 }
 
@@ -470,11 +511,9 @@ func TestTrackedBroadcast(t *testing.T) {
 		}
 	}
 
-	// A session does not disturb the subscription, and vice versa.
-	inv, err := s.Invalidations(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// Tracking does not disturb the subscription, and vice versa.
+	r, _ := track(t, s)
+	f := fetch(t, s, "k")
 	if err := s.Publish(ctx, "chan", []byte("three")); err != nil {
 		t.Fatal(err)
 	}
@@ -491,12 +530,8 @@ func TestTrackedBroadcast(t *testing.T) {
 		}
 	}
 	waitClosed(t, msgs)
-	select {
-	case _, ok := <-inv:
-		if !ok {
-			t.Fatal("the invalidation channel closed with the subscription")
-		}
-	default:
+	if !f.Lease.Valid() || slices.ContainsFunc(r.drops, func(d drop) bool { return d.scope.Covers(f.Lease) }) {
+		t.Fatal("tracking was dropped with the subscription")
 	}
 
 	// ctx ends a subscription.
@@ -517,133 +552,12 @@ func TestTrackedBroadcast(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitClosed(t, msgs3)
-	waitClosed(t, inv)
+	if f.Lease.Valid() {
+		t.Fatal("a lease outlived Close")
+	}
 
 	if _, err := s.Subscribe(ctx, ""); !errors.Is(err, domain.ErrInvalidArgument) {
 		t.Fatalf("Subscribe(\"\") = %v", err)
-	}
-}
-
-func TestTrackedServerDown(t *testing.T) {
-	ctx := context.Background()
-	s, srv := newTracked(t, nil)
-	ch, err := s.Invalidations(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Kill()
-	waitClosed(t, ch)
-	if _, err := s.Invalidations(ctx); !errors.Is(err, domain.ErrUnavailable) {
-		t.Fatalf("Invalidations with the server down = %v", err)
-	}
-	if _, err := s.Subscribe(ctx, "c"); !errors.Is(err, domain.ErrUnavailable) {
-		t.Fatalf("Subscribe with the server down = %v", err)
-	}
-	if _, err := s.Get(ctx, "k"); !errors.Is(err, domain.ErrUnavailable) {
-		t.Fatalf("Get with the server down = %v", err)
-	}
-	srv.Restart(t)
-	ch, err = s.Invalidations(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(ctx, "k"); !errors.Is(err, domain.ErrNotFound) {
-		t.Fatal(err)
-	}
-	if _, err := srv.Do("SET", "k", "v"); err != nil {
-		t.Fatal(err)
-	}
-	if ev := next(t, ch); !slices.Equal(ev.Keys, []string{"k"}) {
-		t.Fatalf("event = %+v", ev)
-	}
-}
-
-// TestTrackedHealthCheck freezes the listener's connection behind a proxy
-// (nothing passes, nothing closes): only the health PING can notice.
-func TestTrackedHealthCheck(t *testing.T) {
-	ctx := context.Background()
-	leakCheck(t)
-	srv := redistest.StartServer(t)
-	px := startProxy(t, srv.Addr())
-	data, listener := factories(srv.Addr(), px.dial)
-	s := redisstore.NewTracked(data, listener, redisstore.WithHealthCheck(50*time.Millisecond, 200*time.Millisecond))
-	t.Cleanup(func() { _ = s.Close() })
-	ch, err := s.Invalidations(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Healthy: quiet for several intervals, the PINGs are answered.
-	select {
-	case ev, ok := <-ch:
-		t.Fatalf("event %+v (open %v) on a quiet, healthy session", ev, ok)
-	case <-time.After(300 * time.Millisecond):
-	}
-	start := time.Now()
-	px.freeze()
-	waitClosed(t, ch)
-	if d := time.Since(start); d > 2*time.Second {
-		t.Fatalf("loss noticed after %v", d)
-	}
-}
-
-// TestTrackedRedirectGone: a data connection opened while the invalidation
-// connection is gone but not yet noticed (frozen behind a proxy) fails with
-// ErrUnavailable and ends the session at once.
-func TestTrackedRedirectGone(t *testing.T) {
-	ctx := context.Background()
-	leakCheck(t)
-	srv := redistest.StartServer(t)
-	px := startProxy(t, srv.Addr())
-	data, listener := factories(srv.Addr(), px.dial)
-	s := redisstore.NewTracked(data, listener, redisstore.WithHealthCheck(time.Minute, time.Minute))
-	t.Cleanup(func() { _ = s.Close() })
-	ch, err := s.Invalidations(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := strconv.FormatInt(s.TrackingID(), 10)
-	px.freeze()
-	if _, err := srv.Do("CLIENT", "KILL", "ID", id); err != nil {
-		t.Fatal(err)
-	}
-	// A second concurrent command needs a new data connection.
-	c := s.Client().(*redis.Client).Conn() // holds the pooled connection
-	defer c.Close()
-	if err := c.Ping(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
-	_, err = s.Get(ctx, "k")
-	if !errors.Is(err, domain.ErrUnavailable) && !errors.Is(err, domain.ErrNotFound) {
-		t.Fatalf("Get on a new connection = %v", err)
-	}
-	waitClosed(t, ch)
-	if _, err := s.Get(ctx, "k"); !errors.Is(err, domain.ErrNotFound) {
-		t.Fatalf("Get after the loss = %v", err)
-	}
-}
-
-func TestTrackedProtocol(t *testing.T) {
-	ctx := context.Background()
-	leakCheck(t)
-	srv := redistest.StartServer(t)
-	resp3 := func(onConnect func(context.Context, *redis.Conn) error) redis.UniversalClient {
-		return redis.NewClient(&redis.Options{Addr: srv.Addr(), OnConnect: onConnect}) // RESP3 by default
-	}
-	data, listener := factories(srv.Addr(), nil)
-	for name, f := range map[string][2]redisstore.ClientFactory{
-		"data":     {resp3, listener},
-		"listener": {data, resp3},
-	} {
-		t.Run(name, func(t *testing.T) {
-			s := redisstore.NewTracked(f[0], f[1])
-			defer s.Close()
-			if _, err := s.Invalidations(ctx); !errors.Is(err, domain.ErrInvalidArgument) {
-				t.Fatalf("Invalidations with a RESP3 %s client = %v", name, err)
-			}
-			if s.TrackingID() != 0 {
-				t.Fatal("a session started")
-			}
-		})
 	}
 }
 
