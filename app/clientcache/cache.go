@@ -93,7 +93,7 @@ func New(store ports.TrackedStore, cfg Config, opts ...Option) (*ClientCache, er
 	}
 	c.bc, _ = store.(ports.Broadcast)
 	c.backlog, _ = store.(ports.Backlog)
-	c.local = newLocal(cfg.MaxEntries, cfg.MaxBytes, &c.st, c.accept)
+	c.local = newLocal(cfg.MaxEntries, cfg.MaxBytes, cfg.MaxEntryBytes, &c.st, c.accept)
 	c.advanceClock()
 	return c, nil
 }
@@ -160,9 +160,7 @@ func (c *ClientCache) lookupHit(key []byte, gen bool) (e *entry, ok bool) {
 	if now >= e.expires {
 		return nil, false
 	}
-	if !e.ref.Load() {
-		e.ref.Store(true)
-	}
+	c.local.p.Access(&e.node)
 	if n := c.st.hit(shard, e.missing); n&backlogEvery == 0 && c.backlog != nil {
 		c.checkBacklog()
 	}

@@ -22,7 +22,7 @@ import (
 // nothing running:
 //
 //   - Used, Bytes and NegativeEntries match a recount of the local maps, no
-//     placeholder is left, every entry is in the CLOCK ring, the bounds
+//     placeholder is left, the policy holds exactly the entries, the bounds
 //     hold (checkAccounting);
 //   - every value held equals the store's (a remembered miss: the key is
 //     missing), under a valid lease: no race published a stale value;

@@ -57,13 +57,20 @@ func TestResetStatisticsZeroesEveryCounter(t *testing.T) {
 	f.Revoke(true)      // Dropped
 	for _, k := range []string{"e1", "e2", "e3", "e4", "e5"} {
 		set(k, `"e"`, 0)
-		read(k) // EvictionsSize at the fifth
+		// Read until admitted: W-TinyLFU first refuses a newcomer
+		// (NotAdmitted), then lets it push out a resident requested less
+		// often (EvictionsSize).
+		for range 4 {
+			read(k)
+		}
 	}
 	c.ClearCache()
 	set("b1", quoted(250), 0)
 	set("b2", quoted(250), 0)
 	read("b1")
-	read("b2") // EvictionsBytes
+	for range 4 {
+		read("b2") // EvictionsBytes once b2 is requested more than b1
+	}
 	set("huge", quoted(300), 0)
 	read("huge") // Rejected
 	set("volatile", `"v"`, 10*time.Second)
@@ -179,18 +186,32 @@ func TestAccountingMatchesARecountAfterEveryOperation(t *testing.T) {
 		{"DeleteValue", func() error { return s.DeleteValue(ctx, "none") }},
 		{"fetch the deleted key", func() error { _, err := GetValue[string](ctx, s, "none"); return ignoreNotFound(err) }},
 		{"a lease dropped", func() error { f.Revoke(true); return nil }},
+		// Each new key is read more often than the last: W-TinyLFU refuses
+		// a newcomer requested no more often than the residents it would
+		// push out, and admits a more popular one.
 		{"fill past MaxEntries", func() error {
 			for i := range 12 {
 				if err := s.SetValue(ctx, fmt.Sprint("n", i), i); err != nil {
 					return err
 				}
+				for range 4 + 2*i { // each more popular than the last
+					if _, err := GetValue[int](ctx, s, fmt.Sprint("n", i)); err != nil {
+						return err
+					}
+				}
 			}
 			return nil
 		}},
-		{"fill past MaxBytes", func() error {
+		{"fill past MaxBytes (from empty, so that bytes, not entries, overflow)", func() error {
+			c.ClearCache()
 			for i := range 6 {
 				if err := s.SetValue(ctx, fmt.Sprint("b", i), strings.Repeat("x", 150)); err != nil {
 					return err
+				}
+				for range 4 + 2*i { // each more popular than the last
+					if _, err := GetValue[string](ctx, s, fmt.Sprint("b", i)); err != nil {
+						return err
+					}
 				}
 			}
 			return nil
@@ -232,7 +253,7 @@ func TestAccountingMatchesARecountAfterEveryOperation(t *testing.T) {
 		t.Run(o.name, func(t *testing.T) { checkAccounting(t, c) })
 	}
 	st := c.Statistics()
-	if st.EvictionsSize == 0 || st.EvictionsBytes == 0 || st.Rejected == 0 || st.Dropped == 0 ||
+	if st.EvictionsSize == 0 || st.EvictionsBytes == 0 || st.NotAdmitted == 0 || st.Rejected == 0 || st.Dropped == 0 ||
 		st.ExpiredKeyTTL == 0 || st.ExpiredLocalTTL == 0 || st.Invalidations == 0 {
 		t.Fatalf("an operation kind was not exercised: %+v", st)
 	}

@@ -3,6 +3,7 @@ package bench
 import (
 	"bufio"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -11,12 +12,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/maypok86/otter/v2"
 
-	"github.com/rediscache/rediscache/internal/wtinylfu"
+	"github.com/rediscache/rediscache/adapters/memory"
+	"github.com/rediscache/rediscache/app/clientcache"
 )
 
 // The web12 trace (testdata/README.md): its decompressed content, checked
@@ -61,20 +64,14 @@ type hitTrace struct {
 	base int
 }
 
-// hitCache is one cache under replay: get reports a hit (and records it);
-// set stores a key after a miss.
-type hitCache interface {
-	get(k uint32) bool
-	set(k uint32)
-}
-
-// TestHitRatio replays every trace through our W-TinyLFU policy
-// (internal/wtinylfu, bounding a map as the ClientCache's local store will)
-// and through otter v2 (W-TinyLFU with an adaptive window), side by side, at
+// TestHitRatio replays every trace through the ClientCache itself (over the
+// memory backend, which holds every key of the trace: a miss is a tracked
+// fetch, and the local store's W-TinyLFU policy decides what stays) and
+// through otter v2 (W-TinyLFU with an adaptive window), side by side, at
 // 1%, 5% and 20% of the distinct keys, bounded by entries and by bytes, and
 // prints the hit ratios (go test -run TestHitRatio -v). Every request
-// counts, from a cold cache, for both. Each figure is the mean of
-// hitRatioRuns runs.
+// counts, from a cold cache, for both, and both weigh an entry the same way
+// (its key and value bytes). Each figure is the mean of hitRatioRuns runs.
 //
 // It fails when ours is below otter's by more than hitRatioSlack anywhere.
 func TestHitRatio(t *testing.T) {
@@ -84,6 +81,7 @@ func TestHitRatio(t *testing.T) {
 	}
 	var rows []row
 	for _, tr := range []hitTrace{loadWeb12(t), zipfTrace(false), zipfTrace(true)} {
+		store := loadTraceStore(t, tr)
 		spaceBytes := keySpaceBytes(tr)
 		for _, pct := range []int64{1, 5, 20} {
 			entries := int64(tr.base) * pct / 100
@@ -94,19 +92,18 @@ func TestHitRatio(t *testing.T) {
 					size = fmt.Sprintf("%d%% (%s)", pct, kib(budget))
 				}
 				var ours, ot float64
-				for seed := range uint64(hitRatioRuns) {
-					var oc *oursCache
+				for range hitRatioRuns {
 					var xc *otterCache
 					if bound == "entries" {
-						oc = newOurs(t, wtinylfu.Config{MaxEntries: entries}, false, seed)
+						ours += replayClientCache(t, store, clientcache.Config{MaxEntries: int(entries)}, tr.keys)
 						xc = newOtter(entries, 0)
 					} else {
-						oc = newOurs(t, wtinylfu.Config{MaxWeight: budget}, true, seed)
+						ours += replayClientCache(t, store, clientcache.Config{
+							MaxEntries: 1 << 30, MaxBytes: budget, MaxEntryBytes: budget / 4,
+						}, tr.keys)
 						xc = newOtter(0, budget)
 					}
-					ours += replay(tr.keys, oc)
 					ot += replay(tr.keys, xc)
-					oc.check(t, tr.name+" "+bound+" "+size)
 				}
 				rows = append(rows, row{tr.name, bound, size, ours / hitRatioRuns, ot / hitRatioRuns})
 			}
@@ -126,9 +123,8 @@ func TestHitRatio(t *testing.T) {
 }
 
 // hitRatioRuns is the number of runs each figure is the mean of: each run
-// of ours hashes the keys with another seed, each run of otter is a new
-// cache (otter seeds its hash at random). One run of otter moves by up to
-// ±0.3 points from the mean, one of ours by up to ±0.1.
+// is a new cache, and both seed their hashes at random. One run of otter
+// moves by up to ±0.3 points from the mean, one of ours by up to ±0.1.
 const hitRatioRuns = 5
 
 // hitRatioSlack is how far (in points) our mean may fall below otter's
@@ -140,7 +136,7 @@ const hitRatioSlack = 0.25
 // executor it gives otter, otter holds its bound after every write, as ours
 // does. It also logs how far otter's default executor, which evicts on
 // another goroutine later, lets a tight replay of web12 overshoot the bound
-// (DESIGN.md of internal/wtinylfu quotes it).
+// (DESIGN.md of app/clientcache/internal/wtinylfu quotes it).
 func TestOtterBounds(t *testing.T) {
 	tr := loadWeb12(t)
 	for _, n := range []int{137, 2751} {
@@ -165,8 +161,8 @@ func TestOtterBounds(t *testing.T) {
 	}
 }
 
-// replay runs keys through c and returns the hit ratio in percent.
-func replay(keys []uint32, c hitCache) float64 {
+// replay runs keys through otter and returns the hit ratio in percent.
+func replay(keys []uint32, c *otterCache) float64 {
 	hits := 0
 	for _, k := range keys {
 		if c.get(k) {
@@ -178,71 +174,78 @@ func replay(keys []uint32, c hitCache) float64 {
 	return 100 * float64(hits) / float64(len(keys))
 }
 
-// oursEntry is an entry of the map under our policy, as the ClientCache's
-// local store embeds the policy's node in its entries.
-type oursEntry struct {
-	key  uint32
-	node wtinylfu.Node[*oursEntry]
+// traceSite is the site of the replayed keys: key k is "<traceSite>|<k>".
+const traceSite = "t"
+
+// traceKey is the name GetRaw takes for key k.
+func traceKey(k uint32) string { return strconv.FormatUint(uint64(k), 10) }
+
+// entryWeight is what an entry of key k weighs, for both caches: the
+// ClientCache accounts the full key and the value's bytes.
+func entryWeight(k uint32) int64 {
+	return int64(len(traceSite)+1+len(traceKey(k))) + valueSize(k)
 }
 
-type oursCache struct {
-	p        *wtinylfu.Policy[*oursEntry]
-	m        map[uint32]*oursEntry
-	weighted bool
-	seed     uint64 // mixed into the keys' hashes
-	evicted  []wtinylfu.Eviction[*oursEntry]
-}
-
-func newOurs(t *testing.T, c wtinylfu.Config, weighted bool, seed uint64) *oursCache {
+// loadTraceStore returns a memory store holding every key of tr, each with
+// a value of valueSize bytes.
+func loadTraceStore(t *testing.T, tr hitTrace) *memory.Store {
 	t.Helper()
-	p, err := wtinylfu.New[*oursEntry](c)
+	ctx := context.Background()
+	store := memory.New(memory.Config{})
+	t.Cleanup(func() { _ = store.Close() })
+	seen := make(map[uint32]bool, tr.base)
+	for _, k := range tr.keys {
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		v := make([]byte, valueSize(k))
+		if err := store.Set(ctx, traceSite+"|"+traceKey(k), v, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return store
+}
+
+// replayClientCache runs keys through a new ClientCache over store (a peer
+// handle of it, as another process would be) and returns its hit ratio in
+// percent, checking that it stayed within its bounds.
+func replayClientCache(t *testing.T, store *memory.Store, cfg clientcache.Config, keys []uint32) float64 {
+	t.Helper()
+	ctx := context.Background()
+	h := store.Peer()
+	defer h.Close()
+	cc, err := clientcache.New(h, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &oursCache{p: p, m: map[uint32]*oursEntry{}, weighted: weighted, seed: seed * 0x9e3779b97f4a7c15}
-}
-
-func (c *oursCache) get(k uint32) bool {
-	e := c.m[k]
-	if e == nil {
-		return false
+	if err := cc.Start(ctx); err != nil {
+		t.Fatal(err)
 	}
-	c.p.Access(&e.node)
-	return true
-}
-
-func (c *oursCache) set(k uint32) {
-	e := &oursEntry{key: k}
-	c.p.Init(&e.node, e, keyHash(uint64(k)^c.seed), c.weight(k))
-	c.m[k] = e
-	c.evicted, _ = c.p.Add(&e.node, c.evicted[:0])
-	for _, v := range c.evicted {
-		if c.m[v.Entry.key] == v.Entry {
-			delete(c.m, v.Entry.key)
+	defer cc.Stop(ctx)
+	site, err := cc.Site(traceSite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make(map[uint32]string)
+	for _, k := range keys {
+		name, ok := names[k]
+		if !ok {
+			name = traceKey(k)
+			names[k] = name
+		}
+		if _, err := site.GetRaw(ctx, name); err != nil {
+			t.Fatal(err)
 		}
 	}
-}
-
-func (c *oursCache) weight(k uint32) int64 {
-	if c.weighted {
-		return valueSize(k)
+	st := cc.Statistics()
+	if st.Hits+st.Misses != uint64(len(keys)) {
+		t.Fatalf("%d hits and %d misses for %d requests", st.Hits, st.Misses, len(keys))
 	}
-	return 1
-}
-
-// check asserts that the policy's count and weight match the map's.
-func (c *oursCache) check(t *testing.T, what string) {
-	t.Helper()
-	var w int64
-	for k := range c.m {
-		w += c.weight(k)
+	if st.Used > cfg.MaxEntries || (cfg.MaxBytes > 0 && st.Bytes > cfg.MaxBytes) {
+		t.Fatalf("out of bounds: %d entries, %d bytes (%+v)", st.Used, st.Bytes, cfg)
 	}
-	if n := c.p.Len(); n != int64(len(c.m)) {
-		t.Errorf("%s: policy holds %d entries, map %d", what, n, len(c.m))
-	}
-	if pw := c.p.Weight(); pw != w {
-		t.Errorf("%s: policy weight %d, map %d", what, pw, w)
-	}
+	return 100 * float64(st.Hits) / float64(len(keys))
 }
 
 type otterCache struct {
@@ -258,7 +261,7 @@ func newOtter(maxSize, maxWeight int64) *otterCache {
 		o.MaximumSize = int(maxSize)
 	} else {
 		o.MaximumWeight = uint64(maxWeight)
-		o.Weigher = func(k uint32, _ struct{}) uint32 { return uint32(valueSize(k)) }
+		o.Weigher = func(k uint32, _ struct{}) uint32 { return uint32(entryWeight(k)) }
 	}
 	return &otterCache{c: otter.Must(o)}
 }
@@ -266,9 +269,7 @@ func newOtter(maxSize, maxWeight int64) *otterCache {
 func (c *otterCache) get(k uint32) bool { _, ok := c.c.GetIfPresent(k); return ok }
 func (c *otterCache) set(k uint32)      { c.c.Set(k, struct{}{}) }
 
-// keyHash is the hash our policy's sketch gets for a key: the splitmix64
-// finaliser (the ClientCache gives maphash; a fixed function keeps the
-// table reproducible).
+// keyHash mixes a key for valueSize: the splitmix64 finaliser.
 func keyHash(k uint64) uint64 {
 	h := k + 0x9e3779b97f4a7c15
 	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9
@@ -283,14 +284,15 @@ func valueSize(k uint32) int64 {
 	return int64(min(s, sizeMax))
 }
 
-// distinctBytes returns the number of distinct keys and their total size.
+// distinctBytes returns the number of distinct keys and their total
+// weight.
 func distinctBytes(keys []uint32) (int, int64) {
 	seen := make(map[uint32]struct{}, len(keys)/4)
 	var total int64
 	for _, k := range keys {
 		if _, ok := seen[k]; !ok {
 			seen[k] = struct{}{}
-			total += valueSize(k)
+			total += entryWeight(k)
 		}
 	}
 	return len(seen), total
@@ -305,7 +307,7 @@ func keySpaceBytes(tr hitTrace) int64 {
 	}
 	var b int64
 	for k := range uint32(zipfKeys) {
-		b += valueSize(k)
+		b += entryWeight(k)
 	}
 	return b
 }

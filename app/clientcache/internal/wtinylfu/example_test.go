@@ -5,7 +5,7 @@ import (
 	"hash/fnv"
 	"sync"
 
-	"github.com/rediscache/rediscache/internal/wtinylfu"
+	"github.com/rediscache/rediscache/app/clientcache/internal/wtinylfu"
 )
 
 // entry is a store's entry with the policy's node embedded.
