@@ -47,6 +47,9 @@ type Statistics struct {
 	// Rejected counts values served but not kept: larger than the
 	// per-entry byte cap.
 	Rejected uint64
+	// NotAdmitted counts fetched values the eviction policy did not keep:
+	// requested less often than what they would have pushed out.
+	NotAdmitted uint64
 	// Raced counts fetches not kept because an invalidation, a drop or a
 	// stop came while they were in flight.
 	Raced uint64

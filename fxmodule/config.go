@@ -126,6 +126,14 @@ type Config struct {
 	// cluster). Default: go-redis' default, 10 per GOMAXPROCS (5 per
 	// GOMAXPROCS per node on a cluster). REDISCACHE_POOL_SIZE.
 	PoolSize int
+	// TrackingPoolSize is the number of connections per server on which
+	// the ClientCache's tracked reads run, apart from PoolSize. Default 4.
+	// REDISCACHE_TRACKING_POOL_SIZE.
+	TrackingPoolSize int
+	// DisableContextTimeout makes calls wait for ReadTimeout/WriteTimeout
+	// even when their context's deadline is sooner. Default false: a call
+	// returns at its ctx deadline. REDISCACHE_DISABLE_CONTEXT_TIMEOUT.
+	DisableContextTimeout bool
 }
 
 // Validate reports every problem of c at once, each matching
@@ -191,6 +199,9 @@ func (c Config) resolve() (resolved, error) {
 	}
 	if c.PoolSize < 0 {
 		add("PoolSize (REDISCACHE_POOL_SIZE) is negative: %d", c.PoolSize)
+	}
+	if c.TrackingPoolSize < 0 {
+		add("TrackingPoolSize (REDISCACHE_TRACKING_POOL_SIZE) is negative: %d", c.TrackingPoolSize)
 	}
 
 	var tlsCfg *tls.Config
@@ -271,6 +282,9 @@ func (c Config) connection(tlsCfg *tls.Config) connection.Options {
 		ReadTimeout:  c.ReadTimeout,
 		WriteTimeout: c.WriteTimeout,
 		PoolSize:     c.PoolSize,
+
+		TrackingPoolSize:      c.TrackingPoolSize,
+		DisableContextTimeout: c.DisableContextTimeout,
 	}
 }
 
@@ -329,6 +343,8 @@ func (c Config) view() connection.View {
 		{Name: "ReadTimeout", Value: c.ReadTimeout},
 		{Name: "WriteTimeout", Value: c.WriteTimeout},
 		{Name: "PoolSize", Value: c.PoolSize},
+		{Name: "TrackingPoolSize", Value: c.TrackingPoolSize},
+		{Name: "DisableContextTimeout", Value: c.DisableContextTimeout},
 	}}
 }
 

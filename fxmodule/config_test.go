@@ -30,6 +30,7 @@ var allEnv = []string{
 	fxmodule.EnvClusterNodes, fxmodule.EnvClusterUsername, fxmodule.EnvClusterPassword,
 	fxmodule.EnvTLS, fxmodule.EnvTLSCAFile, fxmodule.EnvTLSInsecureSkipVerify,
 	fxmodule.EnvDialTimeout, fxmodule.EnvReadTimeout, fxmodule.EnvWriteTimeout, fxmodule.EnvPoolSize,
+	fxmodule.EnvTrackingPoolSize, fxmodule.EnvDisableContextTimeout,
 }
 
 // setEnv clears every variable ConfigFromEnv reads, then sets vars.
@@ -77,6 +78,8 @@ func TestConfigFromEnv(t *testing.T) {
 		fxmodule.EnvReadTimeout:           "2s",
 		fxmodule.EnvWriteTimeout:          "1m",
 		fxmodule.EnvPoolSize:              "32",
+		fxmodule.EnvTrackingPoolSize:      "6",
+		fxmodule.EnvDisableContextTimeout: "yes",
 	})
 	got, err := fxmodule.ConfigFromEnv()
 	if err != nil {
@@ -103,6 +106,8 @@ func TestConfigFromEnv(t *testing.T) {
 		ReadTimeout:           2 * time.Second,
 		WriteTimeout:          time.Minute,
 		PoolSize:              32,
+		TrackingPoolSize:      6,
+		DisableContextTimeout: true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ConfigFromEnv =\n%+v\nwant\n%+v", got, want)

@@ -56,6 +56,8 @@
 //	ReadTimeout            REDISCACHE_READ_TIMEOUT              -                              3s
 //	WriteTimeout           REDISCACHE_WRITE_TIMEOUT             -                              3s
 //	PoolSize               REDISCACHE_POOL_SIZE                 -                              10 per GOMAXPROCS (cluster: 5 per GOMAXPROCS per node)
+//	TrackingPoolSize       REDISCACHE_TRACKING_POOL_SIZE        -                              4
+//	DisableContextTimeout  REDISCACHE_DISABLE_CONTEXT_TIMEOUT   -                              false
 //
 // Variables named after a Frappe key are the key in upper case. Booleans
 // take true/false (also 1/0, yes/no, on/off); durations are Go durations

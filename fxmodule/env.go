@@ -35,6 +35,8 @@ const (
 	EnvReadTimeout           = "REDISCACHE_READ_TIMEOUT"
 	EnvWriteTimeout          = "REDISCACHE_WRITE_TIMEOUT"
 	EnvPoolSize              = "REDISCACHE_POOL_SIZE"
+	EnvTrackingPoolSize      = "REDISCACHE_TRACKING_POOL_SIZE"
+	EnvDisableContextTimeout = "REDISCACHE_DISABLE_CONTEXT_TIMEOUT"
 )
 
 // ConfigFromEnv reads a Config from the environment variables listed in
@@ -143,6 +145,8 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	duration(EnvReadTimeout, &c.ReadTimeout)
 	duration(EnvWriteTimeout, &c.WriteTimeout)
 	integer(EnvPoolSize, &c.PoolSize)
+	integer(EnvTrackingPoolSize, &c.TrackingPoolSize)
+	boolean(EnvDisableContextTimeout, &c.DisableContextTimeout)
 
 	if len(problems) > 0 {
 		return c, errors.Join(problems...)

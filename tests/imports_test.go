@@ -28,7 +28,9 @@ const module = "github.com/rediscache/rediscache"
 //     connection settings every Redis adapter shares), which imports no
 //     other adapter;
 //   - app imports no adapter and no go-redis;
-//   - tests/conformance imports no adapter.
+//   - tests/conformance imports no adapter;
+//   - app/clientcache/internal/wtinylfu (the ClientCache's eviction policy) imports only the
+//     standard library.
 func importViolations(pkgDir string, imports []string) []string {
 	var out []string
 	bad := func(imp, rule string) {
@@ -40,6 +42,10 @@ func importViolations(pkgDir string, imports []string) []string {
 		case under(pkgDir, "domain"):
 			if !isStdlib(imp) {
 				bad(imp, "domain may import only the standard library")
+			}
+		case under(pkgDir, "app/clientcache/internal/wtinylfu"):
+			if !isStdlib(imp) {
+				bad(imp, "app/clientcache/internal/wtinylfu may import only the standard library")
 			}
 		case under(pkgDir, "ports"):
 			if !isStdlib(imp) && !(inModule && rel == "domain") {
@@ -187,7 +193,8 @@ func packageImports(t *testing.T, root string) map[string][]string {
 func TestImports(t *testing.T) {
 	root := moduleRoot(t)
 	pkgs := packageImports(t, root)
-	for _, must := range []string{"domain", "ports", "adapters/standalone", "adapters/sentinel", "adapters/cluster", "tests/conformance"} {
+	for _, must := range []string{"domain", "ports", "adapters/standalone", "adapters/sentinel", "adapters/cluster",
+		"tests/conformance", "app/clientcache/internal/wtinylfu"} {
 		if _, ok := pkgs[must]; !ok {
 			t.Errorf("package %s not found under %s: the walk is broken", must, root)
 		}
@@ -231,6 +238,9 @@ func TestImportRules(t *testing.T) {
 		{"tests/conformance", []string{module + "/adapters/memory", module + "/adapters/internal/redisstore"}, 2},
 		{"fxmodule", []string{module + "/adapters/memory", module + "/adapters/cluster", goRedis}, 0},
 		{"tests", []string{module + "/adapters/memory"}, 0},
+		{"app/clientcache/internal/wtinylfu", []string{"sync", "sync/atomic", "unsafe"}, 0},
+		{"app/clientcache/internal/wtinylfu", []string{"go.uber.org/zap", module + "/domain"}, 2},
+		{"app/clientcache", []string{module + "/app/clientcache/internal/wtinylfu"}, 0},
 	}
 	for _, c := range cases {
 		got := importViolations(c.dir, c.imports)

@@ -22,6 +22,7 @@ import (
 	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/adapters/standalone"
 	"github.com/rediscache/rediscache/app"
+	"github.com/rediscache/rediscache/app/clientcache"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/tests/redistest"
 )
@@ -212,6 +213,24 @@ var _ = Describe("server refusals", Label("redis", "refusals"), func() {
 			Expect(entry.Level).To(Equal(zap.WarnLevel))
 			Expect(entry.ContextMap()).To(HaveKeyWithValue("refused", true))
 			Expect(entry.ContextMap()["error"]).To(ContainSubstring(r.reply))
+
+			// The ClientCache over the same store serves its generated
+			// values too, and says so once.
+			ccCore, ccLogs := observer.New(zap.InfoLevel)
+			cc, err := clientcache.New(store, clientcache.Config{}, clientcache.WithLogger(zap.New(ccCore)))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(cc.Start(ctx)).To(Succeed())
+			DeferCleanup(cc.Stop)
+			site, err := cc.Site("refusals")
+			Expect(err).NotTo(HaveOccurred())
+			for range 3 {
+				start := time.Now()
+				v, err := clientcache.GetOrGenerate(ctx, site, "ccgen", func(context.Context) (string, error) { return "generated", nil })
+				Expect(err).NotTo(HaveOccurred())
+				Expect(v).To(Equal("generated"))
+				Expect(time.Since(start)).To(BeNumerically("<", 2*refusalBound))
+			}
+			Expect(ccLogs.FilterMessageSnippet("serving generated values").Len()).To(Equal(1), "the ClientCache logs it once")
 		}, SpecTimeout(60*time.Second))
 	}
 })

@@ -49,8 +49,12 @@ type ClientCache struct {
 	cancel  context.CancelFunc // of the goroutines started by Start
 	runCtx  context.Context    // ends at Stop; bounds detached fetches
 	untrack func()
-	wg      sync.WaitGroup // every goroutine the cache starts
-	logged  sync.Map       // refusal messages logged once (key: error text)
+	// wg counts the goroutines of the current run (Start to Stop); nil
+	// when stopped. Each run has its own: a Stop whose ctx ended leaves a
+	// Wait behind, and a WaitGroup must not be reused before its Wait
+	// returned.
+	wg     *sync.WaitGroup
+	logged sync.Map // refusal messages logged once (key: error text)
 }
 
 // New returns the ClientCache of store (on Redis: a standalone, Sentinel
@@ -89,7 +93,7 @@ func New(store ports.TrackedStore, cfg Config, opts ...Option) (*ClientCache, er
 	}
 	c.bc, _ = store.(ports.Broadcast)
 	c.backlog, _ = store.(ports.Backlog)
-	c.local = newLocal(cfg.MaxEntries, cfg.MaxBytes, &c.st, c.accept)
+	c.local = newLocal(cfg.MaxEntries, cfg.MaxBytes, cfg.MaxEntryBytes, &c.st, c.accept)
 	c.advanceClock()
 	return c, nil
 }
@@ -138,13 +142,15 @@ func (c *ClientCache) now() int64 { return int64(c.opts.now().Sub(c.base)) }
 var errCachedMiss = fmt.Errorf("rediscache: clientcache: %w", domain.ErrNotFound)
 
 // lookupHit serves key from local memory if it can, without allocating.
-// ok is false when the local copy cannot answer.
-func (c *ClientCache) lookupHit(key []byte) (e *entry, ok bool) {
+// ok is false when the local copy cannot answer; a remembered miss cannot
+// answer a read with a generator (gen: K4), and is then not counted, since
+// the read goes on to count its miss.
+func (c *ClientCache) lookupHit(key []byte, gen bool) (e *entry, ok bool) {
 	if y := c.yielding.Load(); y != nil {
 		c.yield(y)
 	}
 	e, shard := c.local.lookup(key)
-	if e == nil || e.token != 0 {
+	if e == nil || e.token != 0 || (gen && e.missing) {
 		return nil, false
 	}
 	now := c.coarse.Load()
@@ -154,9 +160,7 @@ func (c *ClientCache) lookupHit(key []byte) (e *entry, ok bool) {
 	if now >= e.expires {
 		return nil, false
 	}
-	if !e.ref.Load() {
-		e.ref.Store(true)
-	}
+	c.local.p.Access(&e.node)
 	if n := c.st.hit(shard, e.missing); n&backlogEvery == 0 && c.backlog != nil {
 		c.checkBacklog()
 	}
@@ -199,6 +203,11 @@ func (c *ClientCache) read(ctx context.Context, k string, dec decoder, gen gener
 			counted = true
 		}
 		if own != nil {
+			if own.absent {
+				// A remembered miss, still tracked, was set aside for
+				// gen: the key is missing, no need to read it again.
+				return c.complete(ctx, own, fetchReply{}, dec, gen)
+			}
 			return c.fetch(ctx, own, dec, gen)
 		}
 		v, raw, err, done := c.await(ctx, wait, deadline)
@@ -256,11 +265,20 @@ const (
 // connection, and every value fetched on it). The reader that waited for the
 // reply runs gen itself, with its own ctx.
 func (c *ClientCache) fetch(ctx context.Context, ph *entry, dec decoder, gen generator) (any, []byte, error) {
+	fctx, done, ok := c.detach()
+	if !ok {
+		// Stopped since the read began: read the plain way.
+		return c.complete(ctx, ph, fetchReply{err: errStopped}, dec, gen)
+	}
 	replies := make(chan fetchReply, 1)
-	c.wg.Add(1)
 	go func() {
-		defer c.wg.Done()
-		f, err := c.store.Fetch(c.fetchContext(), ph.key)
+		defer done()
+		f, err := c.store.Fetch(fctx, ph.key)
+		if err != nil && fctx.Err() != nil {
+			// Stop ended the run, not the reader's ctx: read the
+			// plain way.
+			err = errStopped
+		}
 		if ph.claim.CompareAndSwap(claimWaiting, claimTaken) {
 			replies <- fetchReply{f, err}
 			return
@@ -279,14 +297,22 @@ func (c *ClientCache) fetch(ctx context.Context, ph *entry, dec decoder, gen gen
 	}
 }
 
-// fetchContext bounds the detached fetches: they end with the cache.
-func (c *ClientCache) fetchContext() context.Context {
+// errStopped is the reply of a fetch asked of a stopped cache, or ended by
+// Stop: the reader then reads the plain way.
+var errStopped = fmt.Errorf("rediscache: clientcache: stopped: %w", domain.ErrUnavailable)
+
+// detach joins a detached fetch to the current run: it gets the run's ctx
+// (it ends at Stop) and the Done of the run's WaitGroup, added to under
+// lifeMu, so that the Stop that takes the WaitGroup waits for it. ok is
+// false when the cache is stopped.
+func (c *ClientCache) detach() (ctx context.Context, done func(), ok bool) {
 	c.lifeMu.Lock()
 	defer c.lifeMu.Unlock()
-	if c.runCtx == nil {
-		return context.Background()
+	if c.wg == nil {
+		return nil, nil, false
 	}
-	return c.runCtx
+	c.wg.Add(1)
+	return c.runCtx, c.wg.Done, true
 }
 
 // complete publishes what the fetch for ph read (or what gen made of a

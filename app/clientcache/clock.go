@@ -2,6 +2,7 @@ package clientcache
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -39,9 +40,9 @@ func (c *ClientCache) advanceClock() {
 	c.coarse.Store(c.now() + 2*int64(c.tick))
 }
 
-// runClock advances coarse every tick until ctx ends.
-func (c *ClientCache) runClock(ctx context.Context) {
-	defer c.wg.Done()
+// runClock advances coarse every tick until ctx ends, then calls wg.Done.
+func (c *ClientCache) runClock(ctx context.Context, wg *sync.WaitGroup) {
+	defer wg.Done()
 	t := time.NewTicker(c.tick)
 	defer t.Stop()
 	for {

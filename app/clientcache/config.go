@@ -30,7 +30,7 @@ type Config struct {
 	MaxBytes int64
 	// MaxEntryBytes is the largest accounted size of one entry: a larger
 	// value is served but not kept. 0 means MaxBytes/8 when MaxBytes is
-	// set, no cap otherwise.
+	// set, no cap otherwise; a cap above MaxBytes counts as MaxBytes.
 	MaxEntryBytes int64
 	// LocalTTL bounds how long a local copy is served without asking the
 	// backend, even when no invalidation arrives. A key's own TTL bounds
@@ -51,6 +51,10 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxEntryBytes == 0 && c.MaxBytes > 0 {
 		c.MaxEntryBytes = c.MaxBytes / 8
+	}
+	if c.MaxBytes > 0 && c.MaxEntryBytes > c.MaxBytes {
+		// Kept, such a value would evict every entry, then itself.
+		c.MaxEntryBytes = c.MaxBytes
 	}
 	if c.LocalTTL == 0 {
 		c.LocalTTL = DefaultLocalTTL

@@ -30,7 +30,10 @@
 //     generators included. A reader whose ctx ends returns at once; its
 //     fetch completes for the others.
 //   - The local copy is bounded by entries and optionally bytes (a value
-//     larger than MaxEntryBytes is served but not kept).
+//     larger than MaxEntryBytes is served but not kept). What stays is
+//     decided by W-TinyLFU: a value is admitted when it is requested more
+//     often than what it would push out, which misses less than LRU or
+//     CLOCK (at or above otter's hit ratio on the traces of tests/bench).
 //
 // Values handed out by a ClientCache are shared between callers: treat them
 // as read-only. Byte slices (GetRaw, Store().Get) are copies.

@@ -38,16 +38,18 @@ func (c *ClientCache) Start(ctx context.Context) error {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	c.advanceClock()
-	c.running.Store(true)
 	untrack, err := c.store.Track(ctx, (*sink)(c))
 	if untrack == nil && err != nil && ctx.Err() != nil {
-		c.running.Store(false)
 		cancel()
 		return err
 	}
-	c.runCtx, c.cancel, c.untrack = runCtx, cancel, untrack
-	c.wg.Add(1)
-	go c.runClock(runCtx)
+	// Serving starts once the sink is registered: no fetch is made
+	// before its changes are reported.
+	c.running.Store(true)
+	wg := new(sync.WaitGroup)
+	c.runCtx, c.cancel, c.untrack, c.wg = runCtx, cancel, untrack, wg
+	wg.Add(1)
+	go c.runClock(runCtx, wg)
 	if c.bc != nil {
 		// The first subscription is made here, so that an EraseCaches
 		// published once Start returns reaches this process's hooks.
@@ -58,8 +60,8 @@ func (c *ClientCache) Start(ctx context.Context) error {
 			cancelSub()
 			first = nil
 		}
-		c.wg.Add(1)
-		go c.eraseLoop(runCtx, first, cancelSub)
+		wg.Add(1)
+		go c.eraseLoop(runCtx, wg, first, cancelSub)
 	}
 	if err != nil {
 		c.log.Warn("client tracking not live; serving every read from the backend until it is", zap.Error(err))
@@ -82,16 +84,19 @@ func (c *ClientCache) Stop(ctx context.Context) error {
 	}
 	c.running.Store(false)
 	c.cancel()
-	untrack := c.untrack
-	c.cancel, c.untrack, c.runCtx = nil, nil, nil
+	untrack, wg := c.untrack, c.wg
+	c.cancel, c.untrack, c.runCtx, c.wg = nil, nil, nil, nil
 	c.lifeMu.Unlock()
+	// Drop before leaving the tracking: nothing can be published any more
+	// (running is false), and no entry is served once its invalidations
+	// stop arriving.
+	c.st.dropped.Add(uint64(c.local.drop(nil)))
 	if untrack != nil {
 		untrack()
 	}
-	c.st.dropped.Add(uint64(c.local.drop(nil)))
 	done := make(chan struct{})
 	go func() { // ends when the cache's goroutines, all cancelled, have
-		c.wg.Wait()
+		wg.Wait()
 		close(done)
 	}()
 	select {
@@ -106,8 +111,8 @@ func (c *ClientCache) Stop(ctx context.Context) error {
 // one) and runs the hooks, until ctx ends. It never touches invalidations: a
 // failing subscription (an ACL without the channel, maxclients) only delays
 // EraseCaches.
-func (c *ClientCache) eraseLoop(ctx context.Context, first <-chan []byte, cancelFirst context.CancelFunc) {
-	defer c.wg.Done()
+func (c *ClientCache) eraseLoop(ctx context.Context, wg *sync.WaitGroup, first <-chan []byte, cancelFirst context.CancelFunc) {
+	defer wg.Done()
 	defer cancelFirst()
 	if first != nil {
 		for msg := range first {

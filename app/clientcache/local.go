@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/rediscache/rediscache/app/clientcache/internal/wtinylfu"
 	"github.com/rediscache/rediscache/domain"
 )
 
@@ -26,16 +27,20 @@ type entry struct {
 	volatile bool          // expires comes from the key's TTL: hits read the exact clock
 	lease    *domain.Lease // the tracking that covers the value
 
-	ref     atomic.Bool // CLOCK reference bit, set by hits
-	removed atomic.Bool // no longer in its shard's map
+	// node is the entry's place in the eviction policy (W-TinyLFU).
+	node wtinylfu.Node[*entry]
 
 	// Placeholder fields: token != 0 marks a fetch in flight. done is
 	// closed once res is set. claim is the hand-over between the fetch's
 	// goroutine and the reader that started it (see ClientCache.fetch).
-	token uint64
-	done  chan struct{}
-	res   fetchResult
-	claim atomic.Int32
+	// absent is set when the placeholder replaced a remembered miss still
+	// covered by its lease: the key is known missing, its owner need not
+	// fetch it before generating it.
+	token  uint64
+	done   chan struct{}
+	res    fetchResult
+	claim  atomic.Int32
+	absent bool
 }
 
 type fetchResult struct {
@@ -50,7 +55,9 @@ type shard struct {
 	_  [40]byte // keep shards on separate cache lines
 }
 
-// local is the bounded set of entries. Lock order: evictMu, then a shard.
+// local is the bounded set of entries: sharded maps for the lookups, and a
+// W-TinyLFU policy (internal/wtinylfu) that decides what stays. Lock order:
+// a shard, then the policy's own lock (the policy never takes a shard lock).
 type local struct {
 	seed   maphash.Seed
 	shards [shardCount]shard
@@ -66,15 +73,22 @@ type local struct {
 	// (the cache is running and the value's lease is valid).
 	accept func(*entry) bool
 
-	evictMu sync.Mutex
-	ring    []*entry // published entries, oldest first (CLOCK hand at 0)
-	tokens  atomic.Uint64
+	p      *wtinylfu.Policy[*entry]
+	tokens atomic.Uint64
 
 	st *counters
 }
 
-func newLocal(maxEntries int, maxBytes int64, st *counters, accept func(*entry) bool) *local {
-	l := &local{seed: maphash.MakeSeed(), maxEntries: int64(maxEntries), maxBytes: maxBytes, st: st, accept: accept}
+func newLocal(maxEntries int, maxBytes, maxEntryBytes int64, st *counters, accept func(*entry) bool) *local {
+	p, err := wtinylfu.New[*entry](wtinylfu.Config{
+		MaxEntries:     int64(maxEntries),
+		MaxWeight:      maxBytes,
+		MaxEntryWeight: maxEntryBytes,
+	})
+	if err != nil {
+		panic(err) // Config.Validate and withDefaults rule this out
+	}
+	l := &local{seed: maphash.MakeSeed(), maxEntries: int64(maxEntries), maxBytes: maxBytes, st: st, accept: accept, p: p}
 	for i := range l.shards {
 		l.shards[i].m = make(map[string]*entry)
 	}
@@ -103,11 +117,13 @@ func (l *local) lookup(key []byte) (*entry, uint64) {
 // reserve returns, under the shard lock, either the live entry for key
 // (hit), a placeholder another fetch owns (wait on it), or a new placeholder
 // this caller owns (own). An expired entry is replaced by the placeholder; so
-// is a remembered miss when skipMissing is set (a generator must run).
+// is a remembered miss when skipMissing is set (a generator must run), and
+// the placeholder is then absent if the miss's lease is valid.
 func (l *local) reserve(key string, now int64, skipMissing bool) (hit, wait, own *entry) {
 	sh := l.shardOfString(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
+	absent := false
 	if e := sh.m[key]; e != nil {
 		switch {
 		case e.token != 0:
@@ -117,11 +133,12 @@ func (l *local) reserve(key string, now int64, skipMissing bool) (hit, wait, own
 			l.st.expired(e)
 		case e.missing && skipMissing:
 			l.unlinkLocked(sh, e)
+			absent = e.lease.Valid()
 		default:
 			return e, nil, nil
 		}
 	}
-	ph := &entry{key: key, token: l.tokens.Add(1), done: make(chan struct{})}
+	ph := &entry{key: key, token: l.tokens.Add(1), done: make(chan struct{}), absent: absent}
 	sh.m[key] = ph
 	return nil, nil, ph
 }
@@ -130,13 +147,15 @@ func (l *local) reserve(key string, now int64, skipMissing bool) (hit, wait, own
 // invalidation, drop or flush removed it meanwhile) and accept agrees. It
 // reports whether e was stored, and enforces the bounds afterwards.
 func (l *local) publish(ph, e *entry) bool {
-	sh := l.shardOfString(ph.key)
+	h := maphash.String(l.seed, ph.key)
+	sh := &l.shards[h&(shardCount-1)]
 	sh.mu.Lock()
 	if sh.m[ph.key] != ph || !l.accept(e) {
 		sh.mu.Unlock()
 		l.st.raced.Add(1)
 		return false
 	}
+	l.p.Init(&e.node, e, h, e.size)
 	sh.m[ph.key] = e
 	l.count.Add(1)
 	l.bytes.Add(e.size)
@@ -144,8 +163,7 @@ func (l *local) publish(ph, e *entry) bool {
 		l.negative.Add(1)
 	}
 	sh.mu.Unlock()
-	l.admit(e)
-	return true
+	return l.admit(e)
 }
 
 // finish hands the fetch result to the goroutines waiting on ph. If ph is
@@ -179,10 +197,11 @@ func (l *local) remove(key string) bool {
 	return true
 }
 
-// unlinkLocked removes a published entry from its shard and the accounting.
+// unlinkLocked removes a published entry from its shard, the policy and
+// the accounting.
 func (l *local) unlinkLocked(sh *shard, e *entry) {
 	delete(sh.m, e.key)
-	e.removed.Store(true)
+	l.p.Remove(&e.node)
 	l.count.Add(-1)
 	l.bytes.Add(-e.size)
 	if e.missing {
@@ -194,8 +213,6 @@ func (l *local) unlinkLocked(sh *shard, e *entry) {
 // placeholder (a fetch in flight may have read under scope), and returns how
 // many published entries it removed. A nil scope covers everything.
 func (l *local) drop(scope *domain.Lease) int64 {
-	l.evictMu.Lock()
-	defer l.evictMu.Unlock()
 	var n int64
 	for i := range l.shards {
 		sh := &l.shards[i]
@@ -211,59 +228,26 @@ func (l *local) drop(scope *domain.Lease) int64 {
 		}
 		sh.mu.Unlock()
 	}
-	if scope == nil {
-		clear(l.ring)
-		l.ring = l.ring[:0]
-	}
 	return n
 }
 
-// admit appends e to the CLOCK ring and evicts until both bounds hold.
-// A referenced entry gets a second chance: its bit is cleared and it moves
-// to the back.
-func (l *local) admit(e *entry) {
-	l.evictMu.Lock()
-	defer l.evictMu.Unlock()
-	if e.removed.Load() {
-		return
-	}
-	l.ring = append(l.ring, e)
-	for l.over() && len(l.ring) > 0 {
-		h := l.ring[0]
-		l.ring[0] = nil
-		l.ring = l.ring[1:]
-		if h.removed.Load() {
-			continue
-		}
-		if h.ref.Load() && h != e {
-			h.ref.Store(false)
-			l.ring = append(l.ring, h)
-			continue
-		}
-		sh := l.shardOfString(h.key)
+// admit adds the published entry e to the policy, which may reject it or
+// evict others to stay within the bounds, and drops what it lists. It
+// reports whether e stayed.
+func (l *local) admit(e *entry) bool {
+	var buf [8]wtinylfu.Eviction[*entry]
+	evicted, kept := l.p.Add(&e.node, buf[:0])
+	for _, v := range evicted {
+		x := v.Entry
+		sh := l.shardOfString(x.key)
 		sh.mu.Lock()
-		if sh.m[h.key] == h {
-			l.unlinkLocked(sh, h)
-			l.st.evicted(l.count.Load() >= l.maxEntries)
+		if sh.m[x.key] == x {
+			l.unlinkLocked(sh, x)
+			l.st.evicted(v.Cause)
 		}
 		sh.mu.Unlock()
 	}
-	// Entries dropped otherwise stay in the ring until the hand reaches
-	// them; compact when they dominate.
-	if len(l.ring) > 64 && int64(len(l.ring)) > 2*l.count.Load() {
-		live := l.ring[:0]
-		for _, r := range l.ring {
-			if !r.removed.Load() {
-				live = append(live, r)
-			}
-		}
-		clear(l.ring[len(live):])
-		l.ring = live
-	}
-}
-
-func (l *local) over() bool {
-	return l.count.Load() > l.maxEntries || (l.maxBytes > 0 && l.bytes.Load() > l.maxBytes)
+	return kept
 }
 
 // sizeOf is the accounted size of an entry: its key and its encoded value.

@@ -71,14 +71,16 @@ func (s *Site) key(buf []byte, key string, opts []app.Option) ([]byte, bool) {
 	return append(buf, key...), true
 }
 
-// hit serves key from local memory without allocating when opts is empty.
-func (s *Site) hit(key string, opts []app.Option) (*entry, bool) {
+// hit serves key from local memory without allocating when opts is empty;
+// gen is set for a read with a generator, which a remembered miss does not
+// answer.
+func (s *Site) hit(key string, opts []app.Option, gen bool) (*entry, bool) {
 	var buf [192]byte
 	k, ok := s.key(buf[:0], key, opts)
 	if !ok {
 		return nil, false
 	}
-	return s.c.lookupHit(k)
+	return s.c.lookupHit(k, gen)
 }
 
 // get is the slow path of a read of key.
@@ -106,7 +108,7 @@ func (s *Site) storing(key string, opts []app.Option, produce func(context.Conte
 // GetRaw returns the encoded value of key, from local memory when it can.
 // The returned slice is the caller's own.
 func (s *Site) GetRaw(ctx context.Context, key string, opts ...app.Option) ([]byte, error) {
-	if e, ok := s.hit(key, opts); ok {
+	if e, ok := s.hit(key, opts, false); ok {
 		if e.missing {
 			return nil, errCachedMiss
 		}
@@ -127,7 +129,7 @@ func (s *Site) GetOrGenerateRaw(ctx context.Context, key string, gen func(contex
 	if gen == nil {
 		return nil, fmt.Errorf("%w: nil generator", domain.ErrInvalidArgument)
 	}
-	if e, ok := s.hit(key, opts); ok && !e.missing {
+	if e, ok := s.hit(key, opts, true); ok {
 		return append([]byte(nil), e.raw...), nil
 	}
 	_, raw, err := s.get(ctx, key, opts, decodeRaw, s.storing(key, opts, func(ctx context.Context) (any, []byte, error) {

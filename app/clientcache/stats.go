@@ -3,6 +3,7 @@ package clientcache
 import (
 	"sync/atomic"
 
+	"github.com/rediscache/rediscache/app/clientcache/internal/wtinylfu"
 	"github.com/rediscache/rediscache/domain"
 )
 
@@ -17,6 +18,7 @@ type counters struct {
 	dropped  atomic.Uint64 // entries dropped by a lost lease or a flush
 	evSize   atomic.Uint64 // evictions to honour MaxEntries
 	evBytes  atomic.Uint64 // evictions to honour MaxBytes
+	admRej   atomic.Uint64 // fetched values the policy did not admit
 	expLocal atomic.Uint64 // entries found past LocalTTL
 	expKey   atomic.Uint64 // entries found past their key's TTL
 	rejected atomic.Uint64 // values larger than MaxEntryBytes, served but not kept
@@ -45,11 +47,14 @@ func (c *counters) expired(e *entry) {
 	}
 }
 
-func (c *counters) evicted(bySize bool) {
-	if bySize {
+func (c *counters) evicted(cause wtinylfu.Cause) {
+	switch cause {
+	case wtinylfu.CauseEntries:
 		c.evSize.Add(1)
-	} else {
+	case wtinylfu.CauseWeight:
 		c.evBytes.Add(1)
+	case wtinylfu.CauseRejected:
+		c.admRej.Add(1)
 	}
 }
 
@@ -66,7 +71,7 @@ func (c *counters) reset() {
 		c.hits[i].Store(0)
 	}
 	for _, a := range []*atomic.Uint64{&c.misses, &c.negHits, &c.inval, &c.dropped, &c.evSize,
-		&c.evBytes, &c.expLocal, &c.expKey, &c.rejected, &c.raced} {
+		&c.evBytes, &c.admRej, &c.expLocal, &c.expKey, &c.rejected, &c.raced} {
 		a.Store(0)
 	}
 }
@@ -95,6 +100,7 @@ func (c *ClientCache) Statistics() domain.Statistics {
 		ExpiredLocalTTL: st.expLocal.Load(),
 		ExpiredKeyTTL:   st.expKey.Load(),
 		Rejected:        st.rejected.Load(),
+		NotAdmitted:     st.admRej.Load(),
 		Raced:           st.raced.Load(),
 		Bytes:           c.local.bytes.Load(),
 		MaxBytes:        c.cfg.MaxBytes,

@@ -40,13 +40,14 @@ func (s portStore) Get(ctx context.Context, key string) ([]byte, error) {
 	if key == "" {
 		return s.Store.Get(ctx, key)
 	}
-	if e, ok := s.c.lookupHit([]byte(key)); ok {
+	if e, ok := s.c.lookupHit([]byte(key), false); ok {
 		if e.missing {
 			return nil, errCachedMiss
 		}
 		return append([]byte(nil), e.raw...), nil
 	}
 	if err := ctx.Err(); err != nil {
+		s.c.st.misses.Add(1) // a read all the same: one miss
 		return nil, err
 	}
 	_, raw, err := s.c.read(ctx, key, decodeRaw, nil)

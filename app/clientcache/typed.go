@@ -15,7 +15,7 @@ import (
 // missing key is domain.ErrNotFound, and is remembered locally too (Redis
 // tracks reads of missing keys).
 func GetValue[T any](ctx context.Context, s *Site, key string, opts ...app.Option) (T, error) {
-	if e, ok := s.hit(key, opts); ok {
+	if e, ok := s.hit(key, opts, false); ok {
 		if e.missing {
 			var zero T
 			return zero, errCachedMiss
@@ -35,7 +35,7 @@ func GetValue[T any](ctx context.Context, s *Site, key string, opts ...app.Optio
 // locally. While the backend is unavailable or refuses to store it, gen's
 // value is returned without being kept (logged once).
 func GetOrGenerate[T any](ctx context.Context, s *Site, key string, gen func(context.Context) (T, error), opts ...app.Option) (T, error) {
-	if e, ok := s.hit(key, opts); ok && !e.missing {
+	if e, ok := s.hit(key, opts, true); ok {
 		if t, ok := e.value.(T); ok {
 			return t, nil
 		}

@@ -3,6 +3,7 @@ module github.com/rediscache/rediscache/tests/bench
 go 1.26.0
 
 require (
+	github.com/maypok86/otter/v2 v2.4.0
 	github.com/redis/go-redis/v9 v9.23.0
 	github.com/redis/rueidis v1.0.79
 	github.com/rediscache/rediscache v0.0.0

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/maypok86/otter/v2"
+
 	"github.com/rediscache/rediscache/app/clientcache"
 )
 
@@ -69,6 +71,30 @@ func BenchmarkHit(b *testing.B) {
 				mu.RUnlock()
 				if s, _ := v.(string); !ok || s == "" {
 					b.Error("baseline: missing key")
+					return
+				}
+				i++
+			}
+		})
+		reportCPU(b, cpu)
+	})
+
+	// otter v2's GetIfPresent, the best-kept Go in-process cache, bounded
+	// at twice the keys: half full, where it starts recording its reads.
+	b.Run("otter-GetIfPresent", func(b *testing.B) {
+		c := otter.Must(&otter.Options[string, string]{MaximumSize: 2 * hitKeys})
+		for _, k := range keys {
+			c.Set(k, hitValue(k))
+		}
+		var seq atomic.Uint64
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := cpuTime()
+		b.RunParallel(func(pb *testing.PB) {
+			i := start(&seq)
+			for pb.Next() {
+				if v, ok := c.GetIfPresent(keys[i&(hitKeys-1)]); !ok || v == "" {
+					b.Error("otter: missing key")
 					return
 				}
 				i++
