@@ -107,7 +107,7 @@ func describeClientCache(name string, newBackend func(ctx context.Context) ccBac
 				before := counted.CallsOf("Fetch")
 				_, _ = clientcache.GetValue[int64](ctx, sc, "settle-marker")
 				return counted.CallsOf("Fetch") == before
-			}).WithTimeout(5 * time.Second).Should(BeTrue(), "the settle marker is never held locally")
+			}).WithTimeout(5*time.Second).Should(BeTrue(), "the settle marker is never held locally")
 			before := cc.Statistics().Invalidations
 			Expect(peer.SetValue(ctx, "settle-marker", time.Now().UnixNano())).To(Succeed())
 			Eventually(func() uint64 { return cc.Statistics().Invalidations }).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -54,10 +55,13 @@ func ExampleStore_Scan() {
 	for _, k := range []string{"a|x", "a|y", "b|x"} {
 		_ = store.Set(ctx, k, nil, 0)
 	}
+	var found []string
 	_ = store.Scan(ctx, "a|*", 0, func(keys []string) error {
-		fmt.Println(keys)
+		found = append(found, keys...)
 		return nil
 	})
+	slices.Sort(found) // Scan reports keys in no particular order
+	fmt.Println(found)
 	// Output: [a|x a|y]
 }
 
