@@ -89,9 +89,11 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 		zap.Int("protocol", co.Protocol),
 		zap.Bool("tls", co.TLSConfig != nil))
 	return &Store{
-		rs: redisstore.NewCluster(client, d.subscriber(client),
+		rs: redisstore.NewCluster(client, d.node,
 			redisstore.WithLogger(o.logger),
 			redisstore.WithEndpoint(d.endpoint()),
+			redisstore.WithTrackingPool(d.conn.TrackingPoolSize),
+			redisstore.WithTopologyRefresh(cfg.TopologyRefresh),
 		),
 		d: d,
 	}, nil
@@ -139,30 +141,19 @@ func (d *deployment) nodeOptions(addr string) *redis.Options {
 	return u.Simple()
 }
 
-// subscriber returns the ClientFactory of the store's broadcast
-// subscriptions: a client of the master of a random slot (subscriptions
-// spread over the masters; classic Pub/Sub reaches every node), as the
-// cluster client sees the layout now, speaking RESP2 as a listener must.
-// When that node fails, the subscription's channel closes, and the next
-// Subscribe asks the layout again.
-func (d *deployment) subscriber(cc *redis.ClusterClient) redisstore.ClientFactory {
-	return func(onConnect func(context.Context, *redis.Conn) error, poolSize int) *redis.Client {
-		addr := d.addrs[0]
-		ctx, cancel := context.WithTimeout(context.Background(), d.conn.DialTimeout+d.conn.ReadTimeout)
-		defer cancel()
-		// An empty key hashes to a random slot.
-		if node, err := cc.MasterForKey(ctx, ""); err == nil {
-			addr = node.Options().Addr
-		}
-		o := d.nodeOptions(addr)
-		o.OnConnect = onConnect
-		o.Protocol = 2
-		if poolSize > 0 {
-			o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxRetries = poolSize, 0, 0, -1
-			o.PipelinePoolSize = -1
-		}
-		return redis.NewClient(o)
+// node builds a client of the one node at addr (redisstore.NodeFactory):
+// the tracking of each master (its listener, tracked connections, the
+// failover watch and the layout queries) and the broadcast subscriptions,
+// speaking RESP2 as listeners must.
+func (d *deployment) node(addr string, onConnect func(context.Context, *redis.Conn) error, poolSize int) *redis.Client {
+	o := d.nodeOptions(addr)
+	o.OnConnect = onConnect
+	o.Protocol = 2
+	if poolSize > 0 {
+		o.PoolSize, o.MinIdleConns, o.MaxIdleConns, o.MaxRetries = poolSize, 0, 0, -1
+		o.PipelinePoolSize = -1
 	}
+	return redis.NewClient(o)
 }
 
 // probe returns a one-connection client of the node at addr that neither

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap/zapcore"
@@ -38,7 +39,18 @@ type Config struct {
 	// serves the slot by then, after a short backoff for the errors. -1
 	// disables it. Default: go-redis' default, 3.
 	MaxRedirects int
+	// TopologyRefresh is how often the client-side caching asks every
+	// master which slots it serves (CLUSTER NODES). It bounds how long a
+	// locally cached value can outlive a move of its slot that nothing
+	// else revealed (no MOVED or ASK on a tracked read, no failover seen):
+	// a MIGRATE ... COPY, a slot that moved while empty. Failovers are
+	// seen at once, without waiting for it. Default (0):
+	// DefaultTopologyRefresh, one second.
+	TopologyRefresh time.Duration
 }
+
+// DefaultTopologyRefresh is the default Config.TopologyRefresh.
+const DefaultTopologyRefresh = time.Second
 
 // Validate reports every problem of c at once, each matching
 // domain.ErrInvalidArgument and naming the field. Messages never contain a
@@ -68,6 +80,9 @@ func (c Config) options() (*redis.ClusterOptions, error) {
 	}
 	if c.MaxRedirects < -1 {
 		add("MaxRedirects %d below -1", c.MaxRedirects)
+	}
+	if c.TopologyRefresh < 0 {
+		add("TopologyRefresh %v is negative", c.TopologyRefresh)
 	}
 	if len(problems) > 0 {
 		return nil, errors.Join(problems...)
@@ -103,6 +118,7 @@ func (c Config) view() connection.View {
 		{Name: "Addrs", Value: c.Addrs},
 		{Name: "Connection", Value: c.Connection.View()},
 		{Name: "MaxRedirects", Value: c.MaxRedirects},
+		{Name: "TopologyRefresh", Value: c.TopologyRefresh},
 	}}
 }
 

@@ -19,8 +19,9 @@ func (s *Store) Backlog() <-chan struct{} {
 	return s.rs.Backlog()
 }
 
-// Client returns the go-redis client the store sends its commands through,
-// for adapters that need more than the ports and for tests.
+// Client returns the go-redis client the store sends its commands through
+// now, for adapters that need more than the ports and for tests. Failover
+// replaces it.
 func (s *Store) Client() redis.UniversalClient {
 	return s.rs.Client()
 }
@@ -297,7 +298,8 @@ func (s *Store) Track(ctx context.Context, sink ports.InvalidationSink) (untrack
 	return s.rs.Track(ctx, sink)
 }
 
-// Tracking reports whether a tracking session is live.
+// Tracking reports whether a tracking session is live (on a cluster: the
+// layout is known and every master's session is live).
 func (s *Store) Tracking() bool {
 	return s.rs.Tracking()
 }

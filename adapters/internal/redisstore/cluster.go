@@ -30,17 +30,28 @@ import (
 
 // NewCluster returns a Store whose commands go through cc, a Redis Cluster,
 // and makes cc reload the cluster's layout on failures that say it changed
-// (watchTopology). Each broadcast subscription (Subscribe) runs on a
-// one-connection client that subscriber builds (its poolSize is 1): a
-// client of any one node of the cluster, since classic Pub/Sub reaches
-// every node. It cannot track reads yet: Track and Fetch fail with
-// domain.ErrNotSupported. It panics if cc or subscriber is nil.
-func NewCluster(cc *redis.ClusterClient, subscriber ClientFactory, opts ...Option) *Store {
-	if cc == nil || subscriber == nil {
-		panic("redisstore: nil cluster client or subscriber factory")
+// (watchTopology). node builds the clients of single nodes: the tracking of
+// each master (tracking_cluster.go), and each broadcast subscription
+// (Subscribe), a one-connection client of the master of slot 0, since
+// classic Pub/Sub reaches every node. Besides WithLogger and WithEndpoint
+// it takes WithHealthCheck, WithTrackingPool (per master) and
+// WithTopologyRefresh. It panics if cc or node is nil.
+func NewCluster(cc *redis.ClusterClient, node NodeFactory, opts ...Option) *Store {
+	if cc == nil || node == nil {
+		panic("redisstore: nil cluster client or node factory")
 	}
-	s := newStore(cc, buildOptions(opts))
-	s.factory = subscriber
+	o := buildOptions(opts)
+	s := newStore(cc, o)
+	s.factory = func(onConnect func(context.Context, *redis.Conn) error, poolSize int) *redis.Client {
+		addr := cc.Options().Addrs[0]
+		ctx, cancel := context.WithTimeout(context.Background(), subscribeTimeout)
+		defer cancel()
+		if n, err := cc.MasterForKey(ctx, ""); err == nil {
+			addr = n.Options().Addr
+		}
+		return node(addr, onConnect, poolSize)
+	}
+	s.ct = newClusterTracking(s, cc, node, o.topologyRefresh)
 	watchTopology(cc)
 	return s
 }

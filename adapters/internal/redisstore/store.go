@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
@@ -40,21 +41,29 @@ var (
 // client. A store built by NewTracked also implements ports.Tracker and
 // ports.Broadcast (tracking.go). It is safe for concurrent use.
 type Store struct {
-	c        redis.UniversalClient
+	c        atomic.Pointer[hostClient] // see client
 	logger   *zap.Logger
 	endpoint string
+	tracking trackingOptions
 
 	// sinks are told about every write made through the store (wrote), and
 	// about the invalidations its tracker receives.
 	sinks sinkset.Set
-	// tr tracks reads for the sinks; nil for a store built by New.
+	// tr tracks reads for the sinks; nil for a store built by New or
+	// NewCluster.
 	tr *tracker
+	// ct tracks reads on every master of a cluster; nil unless built by
+	// NewCluster.
+	ct *clusterTracking
+	// prog is signalled whenever tracking processed some I/O (Backlog).
+	prog *progress
 	// factory builds the extra clients of tracking and broadcast
 	// subscriptions; nil for a store built by New.
 	factory ClientFactory
 
-	mu   sync.Mutex // guards subs and closed's transition
-	subs map[*subscription]struct{}
+	mu      sync.Mutex // guards subs, retired and closed's transition
+	subs    map[*subscription]struct{}
+	retired map[redis.UniversalClient]*time.Timer // replaced clients, closed later
 	wg   sync.WaitGroup // subscription goroutines
 
 	closed    atomic.Bool
@@ -71,6 +80,8 @@ type options struct {
 	logger   *zap.Logger
 	endpoint string
 	tracking trackingOptions // NewTracked only (tracking.go)
+	// topologyRefresh: NewCluster only (tracking_cluster.go).
+	topologyRefresh time.Duration
 }
 
 type optionFunc func(*options)
@@ -104,7 +115,7 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 }
 
 func buildOptions(opts []Option) options {
-	o := options{logger: zap.NewNop(), tracking: defaultTrackingOptions()}
+	o := options{logger: zap.NewNop(), tracking: defaultTrackingOptions(), topologyRefresh: DefaultTopologyRefresh}
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
@@ -112,15 +123,47 @@ func buildOptions(opts []Option) options {
 }
 
 func newStore(client redis.UniversalClient, o options) *Store {
-	return &Store{c: client, logger: o.logger, endpoint: o.endpoint, subs: make(map[*subscription]struct{})}
+	s := &Store{logger: o.logger, endpoint: o.endpoint, tracking: o.tracking, prog: newProgress(),
+		subs: make(map[*subscription]struct{}), retired: make(map[redis.UniversalClient]*time.Timer)}
+	s.c.Store(&hostClient{client})
+	return s
 }
 
-// client returns the client commands are sent through.
-func (s *Store) client() redis.UniversalClient { return s.c }
+// hostClient holds the client the host's commands go through.
+type hostClient struct{ redis.UniversalClient }
 
-// Client returns the go-redis client the store sends its commands through,
-// for adapters that need more than the ports and for tests.
-func (s *Store) Client() redis.UniversalClient { return s.c }
+// client returns the client commands are sent through.
+func (s *Store) client() redis.UniversalClient { return s.c.Load().UniversalClient }
+
+// Client returns the go-redis client the store sends its commands through
+// now, for adapters that need more than the ports and for tests. Failover
+// replaces it.
+func (s *Store) Client() redis.UniversalClient { return s.client() }
+
+// retireGrace is how long a replaced client stays open for the calls in
+// flight on it.
+const retireGrace = 10 * time.Second
+
+// renewClient sends the host's commands through a new client built by the
+// factory from now on, and closes the old one after retireGrace (or at
+// Close).
+func (s *Store) renewClient() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return
+	}
+	old := s.c.Swap(&hostClient{s.factory(nil, 0)}).UniversalClient
+	s.retired[old] = time.AfterFunc(retireGrace, func() {
+		s.mu.Lock()
+		_, ok := s.retired[old]
+		delete(s.retired, old)
+		s.mu.Unlock()
+		if ok {
+			_ = old.Close()
+		}
+	})
+}
 
 // wrote tells the sinks that key was written through the store. Called after
 // every write, whatever its outcome (a failed write may have been applied).
@@ -153,11 +196,22 @@ func (s *Store) Close() error {
 		if s.tr != nil {
 			s.tr.close()
 		}
+		if s.ct != nil {
+			s.ct.close()
+		}
 		for _, sub := range subs {
 			sub.l.stop("store closed", nil)
 		}
 		s.wg.Wait()
-		if err := s.c.Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
+		s.mu.Lock()
+		retired := s.retired
+		s.retired = nil
+		s.mu.Unlock()
+		for old, t := range retired {
+			t.Stop()
+			_ = old.Close()
+		}
+		if err := s.client().Close(); err != nil && !errors.Is(err, redis.ErrClosed) {
 			s.closeErr = fmt.Errorf("rediscache: close: %w", err)
 		}
 		s.logger.Debug("redis client closed", zap.String("endpoint", s.endpoint))

@@ -41,6 +41,7 @@ package redisstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -162,8 +163,7 @@ func NewTracked(newClient ClientFactory, opts ...Option) *Store {
 	o := buildOptions(opts)
 	s := newStore(c, o)
 	s.factory = newClient
-	s.tr = &tracker{s: s, opts: o.tracking, changed: make(chan struct{})}
-	s.tr.progressed()
+	s.tr = newTracker(s, newClient, o.endpoint)
 	return s
 }
 
@@ -180,16 +180,25 @@ func (s *Store) Track(ctx context.Context, sink ports.InvalidationSink) (untrack
 	if sink == nil {
 		return nil, fmt.Errorf("rediscache: %s: %w: nil sink", op, domain.ErrInvalidArgument)
 	}
-	if s.tr == nil {
+	if s.tr == nil && s.ct == nil {
 		return nil, fmt.Errorf("rediscache: %s: %w: this store cannot track reads (build it with NewTracked)", op, domain.ErrNotSupported)
 	}
-	if err := checkProtocol(s.c, "data"); err != nil {
+	if err := checkProtocol(s.client(), "data"); err != nil {
 		return nil, err
 	}
 	if err := s.begin(ctx, op, ""); err != nil {
 		return nil, err
 	}
 	remove, _ := s.sinks.Add(sink)
+	if s.ct != nil {
+		start := s.ct.start()
+		untrack = func() {
+			if remove() == 0 {
+				s.ct.stopIfIdle()
+			}
+		}
+		return untrack, s.ct.waitLive(ctx, start)
+	}
 	start := s.tr.start()
 	untrack = func() {
 		if remove() == 0 {
@@ -208,6 +217,13 @@ func (s *Store) Fetch(ctx context.Context, key string) (domain.Fetched, error) {
 	if err := s.beginKey(ctx, op, key); err != nil {
 		return domain.Fetched{}, err
 	}
+	if s.ct != nil {
+		f, err := s.ct.fetch(ctx, key)
+		if err != nil {
+			return domain.Fetched{}, s.fail(ctx, op, key, err)
+		}
+		return f, nil
+	}
 	if s.tr == nil {
 		return domain.Fetched{}, fmt.Errorf("rediscache: %s: %w: this store cannot track reads", op, domain.ErrNotSupported)
 	}
@@ -222,8 +238,14 @@ func (s *Store) Fetch(ctx context.Context, key string) (domain.Fetched, error) {
 	return f, nil
 }
 
-// Tracking reports whether a tracking session is live.
-func (s *Store) Tracking() bool { return s.tr != nil && s.tr.sess.Load() != nil }
+// Tracking reports whether a tracking session is live (on a cluster: the
+// layout is known and every master's session is live).
+func (s *Store) Tracking() bool {
+	if s.ct != nil {
+		return s.ct.live()
+	}
+	return s.tr != nil && s.tr.sess.Load() != nil
+}
 
 // TrackingID returns the CLIENT ID of the live session's invalidation
 // connection, the REDIRECT target of the tracked connections, or 0 when no
@@ -243,28 +265,75 @@ func (s *Store) TrackingID() int64 {
 // closed once some I/O of the tracking has been processed; nil otherwise
 // (see ports.Backlog).
 func (s *Store) Backlog() <-chan struct{} {
-	if s.tr == nil {
+	if s.tr == nil && s.ct == nil {
 		return nil
 	}
 	// Loaded before looking: progress made meanwhile closes it.
-	ch := *s.tr.progress.Load()
-	sess := s.tr.sess.Load()
-	if sess == nil || !sess.backlogged() {
-		return nil
+	ch := s.prog.current()
+	if s.tr != nil && s.tr.backlogged() || s.ct != nil && s.ct.backlogged() {
+		return ch
 	}
-	return ch
+	return nil
 }
 
-// tracker keeps a session open while sinks are registered.
+// Failover tells s that its server was replaced by another (a Sentinel
+// promoted a replica): the tracking session ends now, every value
+// fetched under it is dropped (domain.ReasonFailover) before Failover
+// returns, and a new session opens at once; the host's commands go through
+// a new client built by the factory, and the old one is closed after
+// retireGrace, so that calls in flight on it can finish. It does nothing on
+// stores built by New (they have no factory) or NewCluster (which learn of
+// failovers themselves).
+// It is a function, not a method, so that the adapters' generated
+// forwarders leave it out: only the Sentinel adapter calls it.
+func Failover(s *Store) {
+	if s.factory == nil || s.ct != nil || s.closed.Load() {
+		return
+	}
+	if s.tr != nil {
+		s.tr.endSession("failover", errFailover, domain.ReasonFailover)
+	}
+	s.renewClient()
+}
+
+// errFailover ends a session whose server was replaced.
+var errFailover = errors.New("rediscache: the server was replaced (failover)")
+
+// progress is closed, and replaced, whenever the tracking processed some
+// I/O: a message of a listener, a fetch's reply.
+type progress struct{ ch atomic.Pointer[chan struct{}] }
+
+func newProgress() *progress {
+	p := &progress{}
+	p.signal()
+	return p
+}
+
+// signal wakes whoever waits on the current channel.
+func (p *progress) signal() {
+	ch := make(chan struct{})
+	if old := p.ch.Swap(&ch); old != nil {
+		close(*old)
+	}
+}
+
+// current returns the channel the next signal closes.
+func (p *progress) current() <-chan struct{} { return *p.ch.Load() }
+
+// tracker keeps a session open on one server while it runs: for a
+// standalone or Sentinel store while sinks are registered, for a cluster
+// store one per master, while the cluster tracking runs.
 type tracker struct {
-	s    *Store
-	opts trackingOptions
+	s        *Store
+	factory  ClientFactory // builds the clients of the tracker's server
+	endpoint string        // the server, for logs
+	opts     trackingOptions
+	prog     *progress // the store's
+	// onAttempt, when set before start, is called after every attempt
+	// to open a session.
+	onAttempt func()
 
 	sess atomic.Pointer[session] // the live session, if any
-
-	// progress is closed, and replaced, whenever the tracking processed
-	// some I/O: a message of the listener, a fetch's reply.
-	progress atomic.Pointer[chan struct{}]
 
 	mu       sync.Mutex
 	closed   bool
@@ -276,12 +345,31 @@ type tracker struct {
 	wg       sync.WaitGroup // loops
 }
 
+func newTracker(s *Store, factory ClientFactory, endpoint string) *tracker {
+	return &tracker{s: s, factory: factory, endpoint: endpoint, opts: s.tracking, prog: s.prog,
+		changed: make(chan struct{})}
+}
+
 // progressed wakes whoever waits on the progress channel (Backlog).
-func (tr *tracker) progressed() {
-	ch := make(chan struct{})
-	if old := tr.progress.Swap(&ch); old != nil {
-		close(*old)
+func (tr *tracker) progressed() { tr.prog.signal() }
+
+// backlogged reports whether the live session has I/O waiting.
+func (tr *tracker) backlogged() bool {
+	sess := tr.sess.Load()
+	return sess != nil && sess.backlogged()
+}
+
+// endSession ends the live session, if any, at once: its lease is revoked
+// and the sinks told (dropReason) before it returns; the loop then opens a
+// new session without waiting.
+func (tr *tracker) endSession(why string, cause error, dropReason string) {
+	sess := tr.sess.Load()
+	if sess == nil {
+		return
 	}
+	tr.sess.CompareAndSwap(sess, nil)
+	sess.revoke(dropReason)
+	sess.l.stop(why, cause)
 }
 
 // start makes sure the loop runs and returns the number of attempts made
@@ -300,8 +388,15 @@ func (tr *tracker) start() uint64 {
 
 // stopIfIdle stops the loop when no sink is left, and waits for it.
 func (tr *tracker) stopIfIdle() {
+	if !tr.s.sinks.Active() {
+		tr.stop()
+	}
+}
+
+// stop stops the loop, if it runs, and waits for it.
+func (tr *tracker) stop() {
 	tr.mu.Lock()
-	if tr.s.sinks.Active() || tr.cancel == nil {
+	if tr.cancel == nil {
 		tr.mu.Unlock()
 		return
 	}
@@ -364,13 +459,26 @@ func (tr *tracker) attempted(sess *session, err error) {
 	}
 	close(tr.changed)
 	tr.changed = make(chan struct{})
+	if tr.onAttempt != nil {
+		defer tr.onAttempt()
+	}
+}
+
+// failed returns the error of the last attempt when no session is live.
+func (tr *tracker) failed() error {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	if tr.sess.Load() != nil {
+		return nil
+	}
+	return tr.lastErr
 }
 
 // run opens sessions until ctx ends, and serves each until it ends.
 func (tr *tracker) run(ctx context.Context, done chan struct{}) {
 	defer tr.wg.Done()
 	defer close(done)
-	log := tr.s.logger
+	log := tr.s.logger.With(zap.String("endpoint", tr.endpoint))
 	wait := minRetry
 	for ctx.Err() == nil {
 		sess, err := tr.open(ctx)
@@ -382,7 +490,7 @@ func (tr *tracker) run(ctx context.Context, done chan struct{}) {
 		}
 		tr.attempted(sess, err)
 		if err != nil {
-			log.Warn("client tracking unavailable; retrying", zap.String("endpoint", tr.s.endpoint),
+			log.Warn("client tracking unavailable; retrying",
 				zap.Duration("retry_in", wait), zap.Error(err))
 			if !sleep(ctx, wait) {
 				return
@@ -390,13 +498,16 @@ func (tr *tracker) run(ctx context.Context, done chan struct{}) {
 			wait = min(2*wait, maxRetry)
 			continue
 		}
-		log.Info("client tracking session started", zap.Int64("client_id", sess.id), zap.String("endpoint", tr.s.endpoint))
+		log.Info("client tracking session started", zap.Int64("client_id", sess.id))
 		born := time.Now()
 		reason, cause := sess.serve(ctx)
 		tr.sess.CompareAndSwap(sess, nil)
 		dropReason := domain.ReasonConnLost
-		if cause == nil {
+		switch {
+		case cause == nil:
 			dropReason = domain.ReasonStop
+		case errors.Is(cause, errFailover):
+			dropReason = domain.ReasonFailover
 		}
 		sess.end(dropReason)
 		if cause == nil {
@@ -404,9 +515,8 @@ func (tr *tracker) run(ctx context.Context, done chan struct{}) {
 			continue // ctx ended: the loop condition returns
 		}
 		log.Warn("client tracking session lost; the values it covered were dropped",
-			zap.Int64("client_id", sess.id), zap.String("endpoint", tr.s.endpoint),
-			zap.String("reason", reason), zap.Error(cause))
-		if time.Since(born) >= matureSession {
+			zap.Int64("client_id", sess.id), zap.String("reason", reason), zap.Error(cause))
+		if dropReason == domain.ReasonFailover || time.Since(born) >= matureSession {
 			wait = minRetry
 			continue // a long-lived session: reconnect at once
 		}
@@ -432,7 +542,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // open opens the listener, then one tracked connection, so that a server
 // that rejects CLIENT TRACKING fails the attempt.
 func (tr *tracker) open(ctx context.Context) (*session, error) {
-	l, err := openListener(ctx, tr.s.factory, true, tr.opts, InvalidateChannel)
+	l, err := openListener(ctx, tr.factory, true, tr.opts, InvalidateChannel)
 	if err != nil {
 		return nil, err
 	}
@@ -490,13 +600,19 @@ func (sess *session) backlogged() bool {
 	return sess.pool.backlogged()
 }
 
-// end revokes the session's lease, tells the sinks, and closes its
-// connections.
+// end revokes the session's lease, tells the sinks (unless that was done),
+// and closes its connections.
 func (sess *session) end(reason string) {
-	sess.lease.Revoke()
-	sess.tr.s.sinks.Drop(sess.lease, reason)
+	sess.revoke(reason)
 	sess.pool.close()
 	sess.l.close()
+}
+
+// revoke revokes the session's lease and tells the sinks, once.
+func (sess *session) revoke(reason string) {
+	if sess.lease.Revoke() {
+		sess.tr.s.sinks.Drop(sess.lease, reason)
+	}
 }
 
 // track is the OnConnect of the tracked connections.
@@ -650,7 +766,7 @@ func (p *connPool) get(ctx context.Context) (*trackedConn, error) {
 // open opens a tracked connection (its OnConnect turns tracking on).
 func (p *connPool) open(ctx context.Context) (*trackedConn, error) {
 	d := &dialOnce{}
-	client := p.sess.tr.s.factory(p.sess.track, 1)
+	client := p.sess.tr.factory(p.sess.track, 1)
 	client.AddHook(d)
 	tc := &trackedConn{client: client, dial: d, lease: domain.NewLease(p.sess.lease)}
 	tc.busy.Store(true)

@@ -45,7 +45,7 @@ func (s *Store) Subscribe(ctx context.Context, channel string) (<-chan []byte, e
 	if err := s.begin(ctx, op, channel); err != nil {
 		return nil, err
 	}
-	l, err := openListener(ctx, s.factory, false, s.trackingOpts(), channel)
+	l, err := openListener(ctx, s.factory, false, s.tracking, channel)
 	if err != nil {
 		return nil, s.fail(ctx, op, channel, err)
 	}
@@ -91,12 +91,4 @@ func (sub *subscription) run() {
 			zap.String("channel", sub.l.channel), zap.String("endpoint", sub.s.endpoint),
 			zap.String("reason", reason), zap.Error(cause))
 	}
-}
-
-// trackingOpts returns the health-check settings of listeners.
-func (s *Store) trackingOpts() trackingOptions {
-	if s.tr != nil {
-		return s.tr.opts
-	}
-	return defaultTrackingOptions()
 }
