@@ -64,7 +64,7 @@ type Store struct {
 	mu      sync.Mutex // guards subs, retired and closed's transition
 	subs    map[*subscription]struct{}
 	retired map[redis.UniversalClient]*time.Timer // replaced clients, closed later
-	wg   sync.WaitGroup // subscription goroutines
+	wg      sync.WaitGroup                        // subscription goroutines
 
 	closed    atomic.Bool
 	closeOnce sync.Once
