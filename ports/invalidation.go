@@ -36,13 +36,17 @@ type Tracker interface {
 	// later changes of key are reported (one report per fetch: a key must
 	// be fetched again to be tracked again). A missing key is Found false,
 	// not an error. It fails with domain.ErrUnavailable while tracking is
-	// not live. A ctx that ends before the reply may cost the tracked
+	// not live. A store over several servers may answer a key whose
+	// server's tracking is down with its current value and a nil Lease:
+	// never valid, so the value is not kept. A ctx that ends before the reply may cost the tracked
 	// connection the call ran on, and so every value fetched on it (Drop
 	// of its lease): callers that keep many values detach their fetches
 	// from short deadlines.
 	Fetch(ctx context.Context, key string) (domain.Fetched, error)
-	// Tracking reports whether tracking is live now (for a store over
-	// several servers: on every server).
+	// Tracking reports whether tracking is live now. For a store over
+	// several servers (a cluster) it reports whether the tracking as a
+	// whole runs with a known layout: a server whose own tracking is down
+	// meanwhile has its keys read by Fetch without tracking (nil Lease).
 	Tracking() bool
 }
 

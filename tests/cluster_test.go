@@ -61,22 +61,28 @@ func clusterFactory(context.Context) (conformance.Backend, error) {
 		return conformance.Backend{}, errors.Join(fmt.Errorf("peer: %w", err), store.Close())
 	}
 	return conformance.Backend{
-		Store: store,
-		Peer:  peer,
-		Flush: flushCluster,
+		Store:   store,
+		Peer:    peer,
+		Tracker: store,
+		Flush:   flushCluster,
 		Close: func() error { return errors.Join(peer.Close(), store.Close()) },
 	}, nil
 }
 
-// The suite on the cluster store, and through a ClientCache over it. The
-// cluster store cannot track reads yet (Backend.Tracker is nil: the Tracker
-// specs skip), so the ClientCache passes every read through: the suite
-// proves its behaviour is unchanged on a cluster.
+// The suite on the cluster store, with its Tracker specs, and through a
+// ClientCache over it; then the ClientCache's own specs, with another
+// client of the cluster as the peer whose writes must reach the cache.
 var (
 	_ = conformance.Describe("cluster", clusterFactory, conformance.Features{Suggest: true},
 		Label("redis", "cluster"))
 	_ = conformance.Describe("clientcache over cluster", clientCacheFactory(clusterFactory),
 		conformance.Features{Suggest: true}, Label("redis", "cluster", "clientcache"))
+	_ = describeClientCache("cluster", func(ctx context.Context) ccBackend {
+		GinkgoHelper()
+		b, err := clusterFactory(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		return ccBackend{store: b.Store.(ports.TrackedStore), peer: b.Peer, flush: b.Flush, close: b.Close}
+	}, Label("redis", "cluster", "clientcache"))
 )
 
 // nodeKeys lists the keys of one node matching pattern, with a client of
@@ -274,8 +280,10 @@ var _ = Describe("fxmodule.NewBackend on a cluster", Label("redis", "cluster"), 
 		DeferCleanup(b.Close)
 		Expect(b.Name).To(Equal(fxmodule.BackendCluster))
 		Expect(b.Pinger.Ping(ctx)).To(Succeed())
-		_, err = b.Store.Track(ctx, nopSink{})
-		Expect(err).To(MatchError(domain.ErrNotSupported), "no tracking on a cluster yet")
+		untrack, err := b.Store.Track(ctx, nopSink{})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(b.Store.Tracking()).To(BeTrue())
+		untrack()
 		Expect(b.Store.Tracking()).To(BeFalse())
 
 		c, err := app.New(b.Store, app.Config{Site: conformance.Prefix() + "site"})

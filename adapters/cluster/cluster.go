@@ -94,6 +94,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 			redisstore.WithEndpoint(d.endpoint()),
 			redisstore.WithTrackingPool(d.conn.TrackingPoolSize),
 			redisstore.WithTopologyRefresh(cfg.TopologyRefresh),
+			redisstore.WithFailoverProbe(cfg.FailoverProbe),
 		),
 		d: d,
 	}, nil

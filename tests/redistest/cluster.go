@@ -395,6 +395,57 @@ func (c *Cluster) moveSlot(slot int, to *Server, toID string) error {
 	return nil
 }
 
+// MoveSlotCopy moves slot to the master to the way a tool that copies
+// does: CLUSTER SETSLOT IMPORTING on to and MIGRATING on the owner, one
+// MIGRATE ... COPY REPLACE of the slot's keys (the owner keeps its
+// copies), then CLUSTER SETSLOT NODE on to, the old owner and every other
+// master. The old owner then drops its copies by itself; Redis 7.0 sends
+// no invalidation for them. It waits until every node sees the new owner,
+// and fails t on any error.
+func (c *Cluster) MoveSlotCopy(t TB, to *Server, slot int) {
+	t.Helper()
+	from, toID := c.SlotOwner(slot), c.NodeID(to)
+	if from == nil || from == to || toID == "" {
+		t.Fatalf("redistest: move slot %d by copy to %s: owner %v", slot, to.Addr(), from)
+	}
+	s := strconv.Itoa(slot)
+	fail := func(err error) {
+		t.Helper()
+		t.Fatalf("redistest: moving slot %d by copy to %s: %v", slot, to.Addr(), err)
+	}
+	if _, err := to.Do("CLUSTER", "SETSLOT", s, "IMPORTING", c.NodeID(from)); err != nil {
+		fail(err)
+	}
+	if _, err := from.Do("CLUSTER", "SETSLOT", s, "MIGRATING", toID); err != nil {
+		fail(err)
+	}
+	keys, err := doStrings(from.Addr(), c.password, time.Minute, "CLUSTER", "GETKEYSINSLOT", s, "1000")
+	if err != nil {
+		fail(err)
+	}
+	if len(keys) > 0 {
+		args := []string{"MIGRATE", "127.0.0.1", strconv.Itoa(to.Port()), "", "0", "10000", "COPY", "REPLACE"}
+		if c.password != "" {
+			args = append(args, "AUTH", c.password)
+		}
+		if _, err := from.Do(append(append(args, "KEYS"), keys...)...); err != nil {
+			fail(err)
+		}
+	}
+	order := []*Server{to, from}
+	for _, m := range c.Masters() {
+		if m != to && m != from {
+			order = append(order, m)
+		}
+	}
+	for _, n := range order {
+		if _, err := n.Do("CLUSTER", "SETSLOT", s, "NODE", toID); err != nil {
+			fail(fmt.Errorf("%s: %w", n.Addr(), err))
+		}
+	}
+	c.WaitSlotOwner(t, to, slot)
+}
+
 // WaitSlotOwner waits until every live node sees owner as the master of
 // each of slots (however they were moved: MoveSlots, redis-cli --cluster
 // reshard, a failover) and the cluster has settled. It fails t after 30 s.

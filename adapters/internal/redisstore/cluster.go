@@ -34,8 +34,8 @@ import (
 // each master (tracking_cluster.go), and each broadcast subscription
 // (Subscribe), a one-connection client of the master of slot 0, since
 // classic Pub/Sub reaches every node. Besides WithLogger and WithEndpoint
-// it takes WithHealthCheck, WithTrackingPool (per master) and
-// WithTopologyRefresh. It panics if cc or node is nil.
+// it takes WithHealthCheck, WithTrackingPool (per master),
+// WithTopologyRefresh and WithFailoverProbe. It panics if cc or node is nil.
 func NewCluster(cc *redis.ClusterClient, node NodeFactory, opts ...Option) *Store {
 	if cc == nil || node == nil {
 		panic("redisstore: nil cluster client or node factory")
@@ -51,7 +51,7 @@ func NewCluster(cc *redis.ClusterClient, node NodeFactory, opts ...Option) *Stor
 		}
 		return node(addr, onConnect, poolSize)
 	}
-	s.ct = newClusterTracking(s, cc, node, o.topologyRefresh)
+	s.ct = newClusterTracking(s, cc, node, o)
 	watchTopology(cc)
 	return s
 }

@@ -80,8 +80,10 @@ type options struct {
 	logger   *zap.Logger
 	endpoint string
 	tracking trackingOptions // NewTracked only (tracking.go)
-	// topologyRefresh: NewCluster only (tracking_cluster.go).
+	// topologyRefresh, failoverProbe: NewCluster only
+	// (tracking_cluster.go).
 	topologyRefresh time.Duration
+	failoverProbe   time.Duration
 }
 
 type optionFunc func(*options)
@@ -115,7 +117,8 @@ func New(client redis.UniversalClient, opts ...Option) *Store {
 }
 
 func buildOptions(opts []Option) options {
-	o := options{logger: zap.NewNop(), tracking: defaultTrackingOptions(), topologyRefresh: DefaultTopologyRefresh}
+	o := options{logger: zap.NewNop(), tracking: defaultTrackingOptions(), topologyRefresh: DefaultTopologyRefresh,
+		failoverProbe: DefaultFailoverProbe}
 	for _, opt := range opts {
 		opt.apply(&o)
 	}
