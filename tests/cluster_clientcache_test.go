@@ -390,7 +390,7 @@ func recovered(ctx context.Context, r *ccRig, key string) time.Time {
 		before := r.cc.Statistics().Hits
 		_, _ = clientcache.GetValue[int64](ctx, r.site, key)
 		return r.cc.Statistics().Hits > before
-	}).WithTimeout(10 * time.Second).WithPolling(time.Millisecond).Should(BeTrue(), "local hits again")
+	}).WithTimeout(10*time.Second).WithPolling(time.Millisecond).Should(BeTrue(), "local hits again")
 	return time.Now()
 }
 
@@ -558,12 +558,13 @@ var _ = Describe("ClientCache on a cluster through faults", Label("redis", "clus
 				moved = append(moved, s)
 			}
 		}
-		// Give the slots back when done, so that the new master owns
-		// nothing for the next specs.
+		// Give the slots back when done, and take the new master out of
+		// the cluster, which the next specs expect as it was.
 		DeferCleanup(func() {
 			for s, m := range owners {
 				clusterNodes.MoveSlots(GinkgoT(), m, s)
 			}
+			clusterNodes.RemoveNode(GinkgoT(), added)
 		})
 		clusterNodes.MoveSlots(GinkgoT(), added, moved...)
 		movedAt := time.Now()

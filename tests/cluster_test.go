@@ -65,7 +65,7 @@ func clusterFactory(context.Context) (conformance.Backend, error) {
 		Peer:    peer,
 		Tracker: store,
 		Flush:   flushCluster,
-		Close: func() error { return errors.Join(peer.Close(), store.Close()) },
+		Close:   func() error { return errors.Join(peer.Close(), store.Close()) },
 	}, nil
 }
 

@@ -398,10 +398,12 @@ func (c *Cluster) moveSlot(slot int, to *Server, toID string) error {
 // MoveSlotCopy moves slot to the master to the way a tool that copies
 // does: CLUSTER SETSLOT IMPORTING on to and MIGRATING on the owner, one
 // MIGRATE ... COPY REPLACE of the slot's keys (the owner keeps its
-// copies), then CLUSTER SETSLOT NODE on to, the old owner and every other
-// master. The old owner then drops its copies by itself; Redis 7.0 sends
-// no invalidation for them. It waits until every node sees the new owner,
-// and fails t on any error.
+// copies), then CLUSTER SETSLOT NODE on to and every other master but the
+// old owner, which refuses it while it holds keys of the slot: it learns
+// the new owner over the cluster bus, and then drops its copies by itself
+// (Redis 7.0 sends no invalidation for them); then SETSLOT NODE closes its
+// MIGRATING state. It waits until every node sees the new owner, and fails
+// t on any error.
 func (c *Cluster) MoveSlotCopy(t TB, to *Server, slot int) {
 	t.Helper()
 	from, toID := c.SlotOwner(slot), c.NodeID(to)
@@ -432,7 +434,7 @@ func (c *Cluster) MoveSlotCopy(t TB, to *Server, slot int) {
 			fail(err)
 		}
 	}
-	order := []*Server{to, from}
+	order := []*Server{to}
 	for _, m := range c.Masters() {
 		if m != to && m != from {
 			order = append(order, m)
@@ -443,7 +445,46 @@ func (c *Cluster) MoveSlotCopy(t TB, to *Server, slot int) {
 			fail(fmt.Errorf("%s: %w", n.Addr(), err))
 		}
 	}
+	err = waitFor(clusterTimeout, func() error {
+		if n, err := from.Do("CLUSTER", "COUNTKEYSINSLOT", s); err != nil || n != "0" {
+			return fmt.Errorf("%s still holds %s keys of slot %s (%v)", from.Addr(), n, s, err)
+		}
+		return nil
+	})
+	if err != nil {
+		fail(err)
+	}
+	if _, err := from.Do("CLUSTER", "SETSLOT", s, "NODE", toID); err != nil {
+		fail(fmt.Errorf("%s: %w", from.Addr(), err))
+	}
 	c.WaitSlotOwner(t, to, slot)
+}
+
+// RemoveNode takes n, a master without slots or a replica, out of the
+// cluster (redis-cli --cluster del-node: every node forgets it, and it
+// shuts down) and waits until the cluster has settled.
+func (c *Cluster) RemoveNode(t TB, n *Server) {
+	t.Helper()
+	id := c.NodeID(n)
+	var via *Server
+	for _, m := range c.live() {
+		if m != n {
+			via = m
+			break
+		}
+	}
+	if id == "" || via == nil {
+		t.Fatalf("redistest: del-node %s: not answering, or no other live node", n.Addr())
+	}
+	if out, err := c.runCLI("--cluster", "del-node", via.Addr(), id); err != nil {
+		t.Fatalf("redistest: redis-cli --cluster del-node %s: %v\n%s", n.Addr(), err, out)
+	}
+	c.mu.Lock()
+	c.nodes = slices.DeleteFunc(c.nodes, func(x *Server) bool { return x == n })
+	c.mu.Unlock()
+	n.Stop()
+	c.WaitSettled(t)
+	t.Logf("redistest: cluster: removed node %s", n.Addr())
 }
 
 // WaitSlotOwner waits until every live node sees owner as the master of
