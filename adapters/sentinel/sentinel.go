@@ -86,14 +86,22 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 	}
 	d := newDeployment(fo, o.logger)
 	d.logCreated("sentinel store created")
-	return &Store{
-		rs: redisstore.NewTracked(d.newClient,
-			redisstore.WithLogger(o.logger),
-			redisstore.WithEndpoint(d.endpoint()),
-			redisstore.WithTrackingPool(cfg.Connection.WithDefaults().TrackingPoolSize),
-		),
-		d: d,
-	}, nil
+	rs := redisstore.NewTracked(d.newClient,
+		redisstore.WithLogger(o.logger),
+		redisstore.WithEndpoint(d.endpoint()),
+		redisstore.WithTrackingPool(cfg.Connection.WithDefaults().TrackingPoolSize),
+	)
+	d.watch.setFailover(func() { redisstore.Failover(rs) })
+	return &Store{rs: rs, d: d}, nil
+}
+
+// Close stops the failover watch, ends tracking and subscriptions and
+// closes the connections. It is idempotent: later calls return the same
+// error. Calls made after Close fail with an error matching
+// domain.ErrClosed.
+func (s *Store) Close() error {
+	s.d.watch.close()
+	return s.rs.Close()
 }
 
 // Ping checks that the master answers. When it does not, Ping asks every
@@ -118,13 +126,24 @@ func (s *Store) Ping(ctx context.Context) error {
 type deployment struct {
 	opts   redis.FailoverOptions // validated; never modified
 	logger *zap.Logger
+	watch  *watcher
+	// dial is the Dialer of every failover client: go-redis' own (plain
+	// TCP or TLS, DialTimeout, keep-alive), to the address watch.route
+	// picks for the one go-redis resolved.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	mu     sync.Mutex
 	master string // address of the master last connected to, for logs
 }
 
 func newDeployment(fo *redis.FailoverOptions, logger *zap.Logger) *deployment {
-	return &deployment{opts: *fo, logger: logger}
+	d := &deployment{opts: *fo, logger: logger}
+	d.watch = newWatcher(d)
+	base := redis.NewDialer(&redis.Options{DialTimeout: fo.DialTimeout, TLSConfig: fo.TLSConfig})
+	d.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return base(ctx, network, d.watch.route(addr))
+	}
+	return d
 }
 
 // endpoint names the deployment in messages.
@@ -149,6 +168,9 @@ func (d *deployment) newClient(onConnect func(context.Context, *redis.Conn) erro
 	fo := d.opts // go-redis keeps the pointer: every client gets its own copy
 	fo.SentinelAddrs = slices.Clone(d.opts.SentinelAddrs)
 	fo.OnConnect = masterOnly(onConnect)
+	// go-redis hands the Dialer the master's address it resolved (and the
+	// sentinels' addresses, which route leaves alone).
+	fo.Dialer = d.dial
 	if poolSize > 0 {
 		fo.PoolSize = poolSize
 		fo.MinIdleConns, fo.MaxIdleConns, fo.MaxRetries = 0, 0, -1
@@ -277,8 +299,9 @@ func joined(err error) []error {
 }
 
 // connected records the master a connection was opened to, and logs a
-// change.
+// change. The first connection starts the failover watch.
 func (d *deployment) connected(addr string) {
+	d.watch.start()
 	d.mu.Lock()
 	prev := d.master
 	d.master = addr
@@ -362,19 +385,7 @@ func (d *deployment) diagnose(ctx context.Context) error {
 
 // askSentinel asks the sentinel at addr for the master's address.
 func (d *deployment) askSentinel(ctx context.Context, addr string) (string, error) {
-	c := redis.NewSentinelClient(&redis.Options{
-		Addr:            addr,
-		Username:        d.opts.SentinelUsername,
-		Password:        d.opts.SentinelPassword,
-		TLSConfig:       d.opts.TLSConfig,
-		DialTimeout:     d.opts.DialTimeout,
-		ReadTimeout:     d.opts.ReadTimeout,
-		WriteTimeout:    d.opts.WriteTimeout,
-		PoolSize:        1,
-		MaxRetries:      -1,
-		DialerRetries:   1,
-		DisableIdentity: true,
-	})
+	c := redis.NewSentinelClient(d.sentinelOptions(addr))
 	defer c.Close()
 	hp, err := c.GetMasterAddrByName(ctx, d.opts.MasterName).Result()
 	if err != nil {
@@ -388,7 +399,33 @@ func (d *deployment) askSentinel(ctx context.Context, addr string) (string, erro
 
 // askMaster sends PING to the master at addr, with the master credentials.
 func (d *deployment) askMaster(ctx context.Context, addr string) error {
-	c := redis.NewClient(&redis.Options{
+	c := redis.NewClient(d.nodeOptions(addr))
+	defer c.Close()
+	return c.Ping(ctx).Err()
+}
+
+// sentinelOptions are the options of a one-connection client of the
+// sentinel at addr, with the sentinel credentials, no retries.
+func (d *deployment) sentinelOptions(addr string) *redis.Options {
+	return &redis.Options{
+		Addr:            addr,
+		Username:        d.opts.SentinelUsername,
+		Password:        d.opts.SentinelPassword,
+		TLSConfig:       d.opts.TLSConfig,
+		DialTimeout:     d.opts.DialTimeout,
+		ReadTimeout:     d.opts.ReadTimeout,
+		WriteTimeout:    d.opts.WriteTimeout,
+		PoolSize:        1,
+		MaxRetries:      -1,
+		DialerRetries:   1,
+		DisableIdentity: true,
+	}
+}
+
+// nodeOptions are the options of a one-connection client of the data node
+// at addr, with the master credentials, no retries.
+func (d *deployment) nodeOptions(addr string) *redis.Options {
+	return &redis.Options{
 		Addr:            addr,
 		Username:        d.opts.Username,
 		Password:        d.opts.Password,
@@ -402,9 +439,7 @@ func (d *deployment) askMaster(ctx context.Context, addr string) error {
 		MaxRetries:      -1,
 		DialerRetries:   1,
 		DisableIdentity: true,
-	})
-	defer c.Close()
-	return c.Ping(ctx).Err()
+	}
 }
 
 // isUnknownCommand recognises the reply of a server that is not a sentinel
