@@ -11,6 +11,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/adapters/sentinel"
@@ -35,11 +38,13 @@ var _ = Describe("Sentinel failover stale window", Label("redis", "sentinel", "f
 
 	It("serves the new master's value soon after its first write, through the ClientCache and the Cache", func(ctx SpecContext) {
 		conn := connection.Options{DialTimeout: foDialTimeout, ReadTimeout: foReadTimeout, WriteTimeout: foWriteTimeout}
+		// The store's log says when it switched to the new master.
+		core, logs := observer.New(zapcore.InfoLevel)
 		store, err := sentinel.New(sentinel.Config{
 			MasterName:    sentinelTopology.MasterName(),
 			SentinelAddrs: sentinelTopology.SentinelAddrs(),
 			Connection:    conn,
-		})
+		}, sentinel.WithLogger(zap.New(core)))
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(store.Close)
 		site := conformance.Prefix() + "stale"
@@ -63,6 +68,7 @@ var _ = Describe("Sentinel failover stale window", Label("redis", "sentinel", "f
 			// on purpose: start from an empty data set (see failover_test).
 			Expect(oldMaster.Do("FLUSHALL")).To(Equal("OK"))
 
+			logs.TakeAll()
 			key := fmt.Sprintf("k%d", run)
 			Expect(plain.SetValue(ctx, key, "old")).To(Succeed())
 			full, err := plain.MakeKey(key)
@@ -75,7 +81,12 @@ var _ = Describe("Sentinel failover stale window", Label("redis", "sentinel", "f
 			// The other client: the Cache over a standalone store on the
 			// replica, written in a loop until the replica, promoted,
 			// accepts the write. T0 is when that write is acknowledged.
-			wstore, err := standalone.New(standalone.Config{Addr: replica.Addr(), Connection: conn})
+			// No retries inside a call: after the promotion's CLIENT
+			// KILL the next call dials again at once, rather than after
+			// go-redis' backoff, which would make T0 late.
+			wconn := conn
+			wconn.MaxRetries = -1
+			wstore, err := standalone.New(standalone.Config{Addr: replica.Addr(), Connection: wconn})
 			Expect(err).NotTo(HaveOccurred())
 			writer, err := app.New(wstore, app.Config{Site: site})
 			Expect(err).NotTo(HaveOccurred())
@@ -126,8 +137,12 @@ var _ = Describe("Sentinel failover stale window", Label("redis", "sentinel", "f
 			}
 			ccW, plainW := ccReads.window(T0), plainReads.window(T0)
 			ccWindows, plainWindows = append(ccWindows, ccW), append(plainWindows, plainW)
-			fmt.Fprintf(GinkgoWriter, "run %d: stale window ClientCache %v, Cache %v (%d and %d reads, slowest %v and %v)\n",
-				run+1, ccW, plainW, ccReads.count.Load(), plainReads.count.Load(), ccReads.slowest(), plainReads.slowest())
+			switched := "never"
+			if moved := logs.FilterMessageSnippet("master moved").All(); len(moved) > 0 {
+				switched = fmt.Sprintf("%v after T0", moved[0].Time.Sub(T0).Round(10*time.Microsecond))
+			}
+			fmt.Fprintf(GinkgoWriter, "run %d: stale window ClientCache %v, Cache %v; store switched %s (%d and %d reads, slowest %v and %v)\n",
+				run+1, ccW, plainW, switched, ccReads.count.Load(), plainReads.count.Load(), ccReads.slowest(), plainReads.slowest())
 		}
 
 		report := fmt.Sprintf("forced Sentinel failover, stale window over %d runs: ClientCache %s; Cache %s",
