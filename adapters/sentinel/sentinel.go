@@ -29,11 +29,13 @@ var (
 // [ports.Suggest]), [ports.Pinger] ([Store.Ping] says what is wrong),
 // [ports.Tracker] (client tracking on the master for the ClientCache:
 // Track, Fetch, Tracking, TrackingID) and [ports.Broadcast] (Publish,
-// Subscribe, on the master). Close ends tracking and subscriptions and
-// closes the connections; it is idempotent, and calls made after it fail
-// with an error matching domain.ErrClosed. Client returns the underlying
-// go-redis failover client (a *redis.Client), for features beyond the
-// ports and for tests.
+// Subscribe, on the master). It follows failovers as soon as the
+// sentinels begin them (see the package documentation). Close ends the
+// failover watch, tracking and subscriptions and closes the connections;
+// it is idempotent, and calls made after it fail with an error matching
+// domain.ErrClosed. Client returns the go-redis failover client (a
+// *redis.Client) the commands go through now (a failover replaces it), for
+// features beyond the ports and for tests.
 //
 // The port interfaces document the behaviour; every error matches one of
 // the domain errors (or context.Canceled / context.DeadlineExceeded). A
@@ -57,8 +59,9 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 // WithLogger sets the logger for connection-level events: the master the
-// store connected to (Debug) and a change of master after a failover
-// (Info). The default, and a nil logger, is zap.NewNop().
+// store connected to (Debug), a change of master after a failover (Info),
+// a lost subscription to a sentinel (Warn; failed attempts at Debug). The
+// default, and a nil logger, is zap.NewNop().
 func WithLogger(logger *zap.Logger) Option {
 	return optionFunc(func(o *options) {
 		if logger != nil {
@@ -77,7 +80,9 @@ func buildOptions(opts []Option) options {
 
 // New returns a Store for the deployment described by cfg. It validates cfg
 // (see [Config.Validate]) but does not connect: call Ping to check the
-// sentinels and the master.
+// sentinels and the master. The failover watch (see the package
+// documentation) starts with the first connection to the master, and ends
+// at Close.
 func New(cfg Config, opts ...Option) (*Store, error) {
 	o := buildOptions(opts)
 	fo, err := cfg.options()
