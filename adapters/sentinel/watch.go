@@ -159,9 +159,11 @@ func (w *watcher) close() {
 // switch (+switch-master naming newest; a sentinel's configuration only
 // moves forward, by epoch, so it never answers the old master again), or
 // for routeTTL at most, since a sentinel not watched, or not reachable,
-// never announces it (by then the sentinels have long learned the
-// promotion, within a hello period of 2 s, and have turned the old master
-// into a replica, about 10 s after the switch). Any other address is a
+// never announces it (a sentinel down or restarted during the failover
+// answers the old master from its configuration file until it hears the
+// others' hello: the route covers it; by routeTTL the sentinels have long
+// learned the promotion, within a hello period of 2 s, and have turned the
+// old master into a replica, about 10 s after the switch). Any other address is a
 // master the sentinels know of and the watch does not (a sentinel, when
 // go-redis dials one; a later failover the watch missed): it is dialled as
 // resolved. A later failover replaces newest (a failover back to the old
@@ -362,6 +364,10 @@ func (w *watcher) checkPromotion(ctx context.Context, old, next string) {
 		defer cancel()
 		c := redis.NewClient(w.d.nodeOptions(next))
 		defer c.Close()
+		// Closing the client interrupts a ROLE the replica is slow to
+		// answer: Close does not wait for its ReadTimeout.
+		stop := context.AfterFunc(ctx, func() { _ = c.Close() })
+		defer stop()
 		for {
 			role, err := c.Do(ctx, "ROLE").Slice()
 			switch {
