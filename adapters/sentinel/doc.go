@@ -37,7 +37,7 @@
 // switch made on the replica's ROLE alone switches back. Measured on a
 // forced failover (SENTINEL FAILOVER, loopback, -race): the first read
 // through a ClientCache or a Cache that returns a value another client
-// wrote to the new master comes 3–8 ms after that write was acknowledged;
+// wrote to the new master comes 1–8 ms after that write was acknowledged;
 // it took 0.1–1.8 s when the store waited for go-redis' own +switch-master.
 //
 // Commands in flight during the switch fail with an error matching
