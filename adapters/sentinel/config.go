@@ -16,9 +16,10 @@ import (
 // MasterName and SentinelAddrs are required; every other zero field means
 // its default.
 //
-// The store asks the sentinels for the master's address when it connects and
-// follows their +switch-master announcements, so a failover costs the
-// application a short pause, not a restart.
+// The store asks the sentinels for the master's address when it connects,
+// and watches every sentinel of SentinelAddrs for failovers, so a failover
+// costs the application a short pause, not a restart (see the package
+// documentation, Failover).
 type Config struct {
 	// MasterName is the name under which the sentinels monitor the master
 	// (Frappe's redis_cache_master_service; "mymaster" in Redis' sample
@@ -27,7 +28,8 @@ type Config struct {
 	// SentinelAddrs are the sentinels as "host:port": "10.0.0.5:26379",
 	// "sentinel-1.internal:26379", or an IPv6 literal in brackets,
 	// "[::1]:26379". The store asks them in turn and discovers the other
-	// sentinels of the master from them. Required: at least one.
+	// sentinels of the master from them; it watches the failover events of
+	// these only, so list them all. Required: at least one.
 	SentinelAddrs []string
 	// SentinelUsername is the ACL user for the sentinels (Redis 6+).
 	// Default: none. Only sent together with SentinelPassword.

@@ -26,14 +26,6 @@ func (s *Store) Client() redis.UniversalClient {
 	return s.rs.Client()
 }
 
-// Close ends tracking and the broadcast subscriptions (their channels
-// close), waits for their goroutines, and closes every client. It is
-// idempotent: later calls return the same error. Calls made after Close fail
-// with an error matching domain.ErrClosed.
-func (s *Store) Close() error {
-	return s.rs.Close()
-}
-
 // Del removes keys (UNLINK) and returns how many existed. No keys returns 0
 // without a round trip. On a cluster, keys of different hash slots are
 // unlinked by one command per slot, in parallel per node; if one of them

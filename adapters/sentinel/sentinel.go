@@ -29,11 +29,13 @@ var (
 // [ports.Suggest]), [ports.Pinger] ([Store.Ping] says what is wrong),
 // [ports.Tracker] (client tracking on the master for the ClientCache:
 // Track, Fetch, Tracking, TrackingID) and [ports.Broadcast] (Publish,
-// Subscribe, on the master). Close ends tracking and subscriptions and
-// closes the connections; it is idempotent, and calls made after it fail
-// with an error matching domain.ErrClosed. Client returns the underlying
-// go-redis failover client (a *redis.Client), for features beyond the
-// ports and for tests.
+// Subscribe, on the master). It follows failovers as soon as the
+// sentinels begin them (see the package documentation). Close ends the
+// failover watch, tracking and subscriptions and closes the connections;
+// it is idempotent, and calls made after it fail with an error matching
+// domain.ErrClosed. Client returns the go-redis failover client (a
+// *redis.Client) the commands go through now (a failover replaces it), for
+// features beyond the ports and for tests.
 //
 // The port interfaces document the behaviour; every error matches one of
 // the domain errors (or context.Canceled / context.DeadlineExceeded). A
@@ -57,8 +59,9 @@ type optionFunc func(*options)
 func (f optionFunc) apply(o *options) { f(o) }
 
 // WithLogger sets the logger for connection-level events: the master the
-// store connected to (Debug) and a change of master after a failover
-// (Info). The default, and a nil logger, is zap.NewNop().
+// store connected to (Debug), a change of master after a failover (Info),
+// a lost subscription to a sentinel (Warn; failed attempts at Debug). The
+// default, and a nil logger, is zap.NewNop().
 func WithLogger(logger *zap.Logger) Option {
 	return optionFunc(func(o *options) {
 		if logger != nil {
@@ -77,7 +80,9 @@ func buildOptions(opts []Option) options {
 
 // New returns a Store for the deployment described by cfg. It validates cfg
 // (see [Config.Validate]) but does not connect: call Ping to check the
-// sentinels and the master.
+// sentinels and the master. The failover watch (see the package
+// documentation) starts with the first connection to the master, and ends
+// at Close.
 func New(cfg Config, opts ...Option) (*Store, error) {
 	o := buildOptions(opts)
 	fo, err := cfg.options()
@@ -86,14 +91,22 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 	}
 	d := newDeployment(fo, o.logger)
 	d.logCreated("sentinel store created")
-	return &Store{
-		rs: redisstore.NewTracked(d.newClient,
-			redisstore.WithLogger(o.logger),
-			redisstore.WithEndpoint(d.endpoint()),
-			redisstore.WithTrackingPool(cfg.Connection.WithDefaults().TrackingPoolSize),
-		),
-		d: d,
-	}, nil
+	rs := redisstore.NewTracked(d.newClient,
+		redisstore.WithLogger(o.logger),
+		redisstore.WithEndpoint(d.endpoint()),
+		redisstore.WithTrackingPool(cfg.Connection.WithDefaults().TrackingPoolSize),
+	)
+	d.watch.setFailover(func() { redisstore.Failover(rs) })
+	return &Store{rs: rs, d: d}, nil
+}
+
+// Close stops the failover watch, ends tracking and subscriptions and
+// closes the connections. It is idempotent: later calls return the same
+// error. Calls made after Close fail with an error matching
+// domain.ErrClosed.
+func (s *Store) Close() error {
+	s.d.watch.close()
+	return s.rs.Close()
 }
 
 // Ping checks that the master answers. When it does not, Ping asks every
@@ -118,13 +131,24 @@ func (s *Store) Ping(ctx context.Context) error {
 type deployment struct {
 	opts   redis.FailoverOptions // validated; never modified
 	logger *zap.Logger
+	watch  *watcher
+	// dial is the Dialer of every failover client: go-redis' own (plain
+	// TCP or TLS, DialTimeout, keep-alive), to the address watch.route
+	// picks for the one go-redis resolved.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
 
 	mu     sync.Mutex
 	master string // address of the master last connected to, for logs
 }
 
 func newDeployment(fo *redis.FailoverOptions, logger *zap.Logger) *deployment {
-	return &deployment{opts: *fo, logger: logger}
+	d := &deployment{opts: *fo, logger: logger}
+	d.watch = newWatcher(d)
+	base := redis.NewDialer(&redis.Options{DialTimeout: fo.DialTimeout, TLSConfig: fo.TLSConfig})
+	d.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return base(ctx, network, d.watch.route(addr))
+	}
+	return d
 }
 
 // endpoint names the deployment in messages.
@@ -149,6 +173,9 @@ func (d *deployment) newClient(onConnect func(context.Context, *redis.Conn) erro
 	fo := d.opts // go-redis keeps the pointer: every client gets its own copy
 	fo.SentinelAddrs = slices.Clone(d.opts.SentinelAddrs)
 	fo.OnConnect = masterOnly(onConnect)
+	// go-redis hands the Dialer the master's address it resolved (and the
+	// sentinels' addresses, which route leaves alone).
+	fo.Dialer = d.dial
 	if poolSize > 0 {
 		fo.PoolSize = poolSize
 		fo.MinIdleConns, fo.MaxIdleConns, fo.MaxRetries = 0, 0, -1
@@ -277,8 +304,9 @@ func joined(err error) []error {
 }
 
 // connected records the master a connection was opened to, and logs a
-// change.
+// change. The first connection starts the failover watch.
 func (d *deployment) connected(addr string) {
+	d.watch.start()
 	d.mu.Lock()
 	prev := d.master
 	d.master = addr
@@ -362,19 +390,7 @@ func (d *deployment) diagnose(ctx context.Context) error {
 
 // askSentinel asks the sentinel at addr for the master's address.
 func (d *deployment) askSentinel(ctx context.Context, addr string) (string, error) {
-	c := redis.NewSentinelClient(&redis.Options{
-		Addr:            addr,
-		Username:        d.opts.SentinelUsername,
-		Password:        d.opts.SentinelPassword,
-		TLSConfig:       d.opts.TLSConfig,
-		DialTimeout:     d.opts.DialTimeout,
-		ReadTimeout:     d.opts.ReadTimeout,
-		WriteTimeout:    d.opts.WriteTimeout,
-		PoolSize:        1,
-		MaxRetries:      -1,
-		DialerRetries:   1,
-		DisableIdentity: true,
-	})
+	c := redis.NewSentinelClient(d.sentinelOptions(addr))
 	defer c.Close()
 	hp, err := c.GetMasterAddrByName(ctx, d.opts.MasterName).Result()
 	if err != nil {
@@ -388,7 +404,33 @@ func (d *deployment) askSentinel(ctx context.Context, addr string) (string, erro
 
 // askMaster sends PING to the master at addr, with the master credentials.
 func (d *deployment) askMaster(ctx context.Context, addr string) error {
-	c := redis.NewClient(&redis.Options{
+	c := redis.NewClient(d.nodeOptions(addr))
+	defer c.Close()
+	return c.Ping(ctx).Err()
+}
+
+// sentinelOptions are the options of a one-connection client of the
+// sentinel at addr, with the sentinel credentials, no retries.
+func (d *deployment) sentinelOptions(addr string) *redis.Options {
+	return &redis.Options{
+		Addr:            addr,
+		Username:        d.opts.SentinelUsername,
+		Password:        d.opts.SentinelPassword,
+		TLSConfig:       d.opts.TLSConfig,
+		DialTimeout:     d.opts.DialTimeout,
+		ReadTimeout:     d.opts.ReadTimeout,
+		WriteTimeout:    d.opts.WriteTimeout,
+		PoolSize:        1,
+		MaxRetries:      -1,
+		DialerRetries:   1,
+		DisableIdentity: true,
+	}
+}
+
+// nodeOptions are the options of a one-connection client of the data node
+// at addr, with the master credentials, no retries.
+func (d *deployment) nodeOptions(addr string) *redis.Options {
+	return &redis.Options{
 		Addr:            addr,
 		Username:        d.opts.Username,
 		Password:        d.opts.Password,
@@ -402,9 +444,7 @@ func (d *deployment) askMaster(ctx context.Context, addr string) error {
 		MaxRetries:      -1,
 		DialerRetries:   1,
 		DisableIdentity: true,
-	})
-	defer c.Close()
-	return c.Ping(ctx).Err()
+	}
 }
 
 // isUnknownCommand recognises the reply of a server that is not a sentinel
