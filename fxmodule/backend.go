@@ -42,9 +42,8 @@ type Backend struct {
 // lines are process-wide and not routed here: call redislog.Route(log) (fx
 // hosts get it from Module).
 //
-// The cluster store cannot track reads yet (its Track fails with
-// domain.ErrNotSupported): a ClientCache over it serves every read from
-// the cluster.
+// Every Redis store it builds can track reads, the cluster's on every
+// master: the ClientCache works on each.
 func NewBackend(cfg Config, log *zap.Logger) (*Backend, error) {
 	if log == nil {
 		log = zap.NewNop()

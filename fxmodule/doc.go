@@ -27,8 +27,7 @@
 // (Frappe fails obscurely in from_url(None); here Validate says so). The
 // in-process memory backend shares nothing between processes, so it is
 // never chosen implicitly: ask for it by name, in tests or single-process
-// tools. The cluster backend cannot track reads yet (its Track fails with
-// domain.ErrNotSupported): a ClientCache over it keeps no local copy.
+// tools.
 //
 // # Settings
 //

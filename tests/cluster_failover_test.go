@@ -25,8 +25,8 @@ import (
 // listings scanning every master), until its replica has taken over its
 // slots and the store has followed. Every call must succeed with the right
 // value or fail typed within its deadline; the recovery time is reported.
-// The Cache, not the ClientCache: the cluster store cannot track reads
-// yet. Without the store's own layout reloads (watchTopology in
+// The Cache alone (tests/cluster_clientcache_test.go runs the ClientCache
+// through the same fault). Without the store's own layout reloads (watchTopology in
 // adapters/internal/redisstore), go-redis keeps sending the killed
 // master's slots to it for up to a minute: the reads of this spec would
 // not recover within its 30 s.

@@ -27,8 +27,8 @@ var (
 // ([ports.KeyValue], [ports.Hash], [ports.Set], [ports.List],
 // [ports.Suggest]), [ports.Pinger] ([Store.Ping] says what is wrong) and
 // [ports.Broadcast] (Publish, Subscribe: classic Pub/Sub, which reaches
-// every node). It has the methods of [ports.Tracker] but cannot track reads
-// yet: Track and Fetch fail with domain.ErrNotSupported, Tracking is false.
+// every node), [ports.Tracker] (client tracking on every master, see the
+// package documentation) and [ports.Backlog].
 // Close ends the subscriptions and closes the connections to every node;
 // it is idempotent, and calls made after it fail with an error matching
 // domain.ErrClosed. Client returns the underlying go-redis client (a

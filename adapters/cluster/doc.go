@@ -1,9 +1,9 @@
 // Package cluster is the adapter for Redis Cluster: it implements every
 // data port of package ports ([ports.KeyValue], [ports.Hash], [ports.Set],
-// [ports.List], [ports.Suggest]), [ports.Broadcast] and [ports.Pinger] on
-// go-redis' cluster client (and the methods of [ports.Tracker], which
-// cannot track yet), for hosts whose sites outgrow one Redis server
-// (memory, CPU, network): the keys spread over every master.
+// [ports.List], [ports.Suggest]), [ports.Broadcast], [ports.Pinger] and
+// [ports.Tracker] on go-redis' cluster client, for hosts whose sites
+// outgrow one Redis server (memory, CPU, network): the keys spread over
+// every master.
 //
 // In the hexagon it is a driven adapter. It only turns a [Config] into a
 // go-redis cluster client; the commands and the translation of Redis errors
@@ -65,9 +65,34 @@
 //
 // # Client-side caching
 //
-// A cluster Store cannot track reads yet: Track and Fetch fail with
-// domain.ErrNotSupported and Tracking reports false, so a ClientCache over
-// it keeps no local copy. Tracking will come per node.
+// A cluster Store tracks reads on every master, so a ClientCache over it
+// keeps local copies as on one server. Per master it opens one listener
+// (RESP2, REDIRECT target), Connection.TrackingPoolSize tracked
+// connections, a connection blocked in BLPOP on a key nobody writes (the
+// failover watch) and one connection per replica for the failover probe;
+// plus one connection per known master for layout queries. A local copy
+// is dropped when:
+//
+//   - its key changes (the master that served it reports it);
+//   - that master's tracking connection or listener is lost (only that
+//     master's copies);
+//   - its slot leaves that master: a tracked read gets MOVED or ASK, or the
+//     layout, read from every master's own CLUSTER NODES every
+//     Config.TopologyRefresh (1 s), shows the slot elsewhere or in
+//     migration. Nothing relies on MIGRATE to invalidate: a cached miss
+//     whose empty slot moves and MIGRATE ... COPY are covered, served stale
+//     at most one refresh interval;
+//   - the master fails over: its replica answers ROLE master (asked every
+//     Config.FailoverProbe, 5 ms), or the master unblocks the watch
+//     (UNBLOCKED: it turned replica). Its slots then go to the successor at
+//     once, and their keys are read there, untracked, until its tracking is
+//     live.
+//
+// A slot without one stable owner (in migration, claimed by two masters
+// with the same config epoch) is read through the cluster client, not
+// cached. Tracking reports whether the tracking runs with a known layout;
+// a master whose tracking is down meanwhile has its keys read without
+// tracking.
 package cluster
 
 //go:generate go run ../internal/forward
