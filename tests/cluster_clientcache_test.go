@@ -586,6 +586,37 @@ var _ = Describe("ClientCache on a cluster through faults", Label("redis", "clus
 		recovered(ctx, r, load.keys[0])
 	}, SpecTimeout(3*time.Minute))
 
+	It("takes an UNBLOCKED of its failover watch as a demotion, and resumes caching on that master", func(ctx SpecContext) {
+		r := newCCRig(ctx, 200*time.Millisecond)
+		key := "watched"
+		full := r.full(key)
+		master := clusterNodes.MasterFor(full)
+		Expect(r.peer.SetValue(ctx, key, "v")).To(Succeed())
+		r.held(ctx, key, "v")
+		// The watch is the one client blocked in BLPOP on that master.
+		var id string
+		Eventually(func() string {
+			list, err := master.Do("CLIENT", "LIST")
+			Expect(err).NotTo(HaveOccurred())
+			id = ""
+			for line := range strings.SplitSeq(list, "\n") {
+				if strings.Contains(line, "cmd=blpop") {
+					id = strings.TrimPrefix(strings.Fields(line)[0], "id=")
+				}
+			}
+			return id
+		}).WithTimeout(5 * time.Second).ShouldNot(BeEmpty())
+		dropped := r.cc.Statistics().Dropped
+		Expect(master.Do("CLIENT", "UNBLOCK", id, "ERROR")).To(Equal("1"))
+		Eventually(func() uint64 { return r.cc.Statistics().Dropped }).
+			WithTimeout(5*time.Second).Should(BeNumerically(">", dropped), "the master's values dropped")
+		// Not a real demotion: the next refresh finds the master serving,
+		// and its keys are cached again.
+		Expect(r.peer.SetValue(ctx, key, "w")).To(Succeed())
+		r.held(ctx, key, "w")
+		Expect(clusterNodes.MasterFor(full)).To(Equal(master))
+	})
+
 	// Unannounced moves: the old owner sends no invalidation, no read gets
 	// MOVED. The topology refresh bounds the stale window.
 	DescribeTable("drops a value whose slot moved unannounced within the topology refresh",

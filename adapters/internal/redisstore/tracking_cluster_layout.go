@@ -209,7 +209,10 @@ func (ct *clusterTracking) apply(ctx context.Context, views []nodeView, sign uin
 	ct.masters = next
 	var gone []*clusterNode
 	for addr, n := range ct.nodes {
-		if master, ok := answered[addr]; ok && (!master || !serving[addr]) {
+		// A node seen demoted is done with, even if it answers as a
+		// master again (a failover back, or an UNBLOCKED that was not
+		// a demotion): a new one is made for it below if it serves.
+		if master, ok := answered[addr]; ok && (!master || !serving[addr]) || n.demoted.Load() {
 			gone = append(gone, n)
 			delete(ct.nodes, addr)
 		}
