@@ -72,6 +72,8 @@ var _ = Describe("examples", Ordered, Label("examples"), func() {
 		Expect(out).To(ContainSubstring("hello from cluster"))
 		Expect(out).To(ContainSubstring("listed 100 keys, deleted 100"))
 		Expect(out).To(ContainSubstring("suggestion: Zurich"))
+		Expect(out).To(ContainSubstring("client cache: changed by another client"))
+		Expect(out).To(ContainSubstring("client cache: hits>=1 true, invalidations>=1 true, healthy=true"))
 	})
 
 	It("runs two HTTP services where one's write invalidates the other's local copy", func() {

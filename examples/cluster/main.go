@@ -7,7 +7,10 @@
 // configuration names the cluster's nodes. It writes a value and reads it
 // back, writes a hundred keys (which spread over every master), lists them
 // and deletes them by prefix, and uses an autocomplete dictionary
-// (RediSearch must be loaded on every node).
+// (RediSearch must be loaded on every node). Then it reads through a
+// ClientCache, tracked on every master: the second read is a local hit,
+// and a write by another client (a second store, as another process would
+// be) reaches the local copy.
 package main
 
 import (
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rediscache/rediscache/app"
+	"github.com/rediscache/rediscache/app/clientcache"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/fxmodule"
 )
@@ -82,5 +86,60 @@ func run(ctx context.Context) error {
 	for _, s := range sugs {
 		fmt.Println("suggestion:", s.String)
 	}
+	return clientCache(ctx, cfg, backend)
+}
+
+// clientCache reads greeting through a ClientCache over backend's store,
+// while another client of the cluster changes it.
+func clientCache(ctx context.Context, cfg fxmodule.Config, backend *fxmodule.Backend) error {
+	cc, err := clientcache.New(backend.Store, clientcache.Config{})
+	if err != nil {
+		return err
+	}
+	if err := cc.Start(ctx); err != nil {
+		return err
+	}
+	defer cc.Stop(context.Background())
+	site, err := cc.Site(cfg.Site)
+	if err != nil {
+		return err
+	}
+	for range 2 {
+		if _, err := clientcache.GetValue[string](ctx, site, "greeting"); err != nil {
+			return err
+		}
+	}
+
+	other, err := fxmodule.NewBackend(cfg, nil) // another client, as another process
+	if err != nil {
+		return err
+	}
+	defer other.Close()
+	otherCache, err := app.New(other.Store, app.Config{Site: cfg.Site})
+	if err != nil {
+		return err
+	}
+	if err := otherCache.SetValue(ctx, "greeting", "changed by another client"); err != nil {
+		return err
+	}
+	// The change reaches the local copy by invalidation, within
+	// milliseconds: read until it shows.
+	for {
+		v, err := clientcache.GetValue[string](ctx, site, "greeting")
+		if err != nil {
+			return err
+		}
+		if v == "changed by another client" {
+			fmt.Println("client cache:", v)
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Millisecond):
+		}
+	}
+	st := cc.Statistics()
+	fmt.Printf("client cache: hits>=1 %v, invalidations>=1 %v, healthy=%v\n", st.Hits >= 1, st.Invalidations >= 1, st.Healthy)
 	return nil
 }
