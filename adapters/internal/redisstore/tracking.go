@@ -769,14 +769,17 @@ func (p *connPool) open(ctx context.Context) (*trackedConn, error) {
 	client := p.sess.tr.factory(p.sess.track, 1)
 	client.AddHook(d)
 	tc := &trackedConn{client: client, dial: d, lease: domain.NewLease(p.sess.lease)}
+	d.onClose = func() { p.fail(tc, domain.ReasonConnLost) }
 	tc.busy.Store(true)
 	if err := client.Ping(ctx).Err(); err != nil {
+		tc.dead.Store(true) // nothing fetched on it: no Drop at its close
 		_ = client.Close()
 		return nil, err
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
+		tc.dead.Store(true)
 		_ = client.Close()
 		return nil, fmt.Errorf("rediscache: client tracking: %w: session ended", domain.ErrUnavailable)
 	}
@@ -807,8 +810,11 @@ func (p *connPool) fail(tc *trackedConn, reason string) {
 	}
 }
 
-// release closes tc's client and forgets it.
+// release closes tc's client and forgets it. Its values are covered by a
+// Drop already (its own, or its session's): it is marked dead first, so
+// that its close does not Drop them again.
 func (p *connPool) release(tc *trackedConn) {
+	tc.dead.Store(true)
 	p.mu.Lock()
 	delete(p.all, tc)
 	p.mu.Unlock()

@@ -235,10 +235,15 @@ func isTimeout(err error) bool {
 
 // dialOnce is a go-redis hook that lets a client dial one connection
 // successfully, keeps it (conn), and refuses every later dial with
-// errRedial.
+// errRedial. When onClose is set (before the dial), the connection handed
+// to go-redis calls it when go-redis closes it: a tracked connection that
+// go-redis drops on its side (a Sentinel client's switch to a new master
+// closes the old master's connections) is then noticed at once rather
+// than at the next check.
 type dialOnce struct {
-	dialed atomic.Bool
-	conn   atomic.Pointer[net.Conn]
+	dialed  atomic.Bool
+	conn    atomic.Pointer[net.Conn]
+	onClose func()
 }
 
 func (h *dialOnce) DialHook(next redis.DialHook) redis.DialHook {
@@ -255,9 +260,28 @@ func (h *dialOnce) DialHook(next redis.DialHook) redis.DialHook {
 			return nil, errRedial
 		}
 		h.conn.Store(&cn)
+		if h.onClose != nil {
+			return &notifyConn{Conn: cn, onClose: h.onClose}, nil
+		}
 		return cn, nil
 	}
 }
+
+// notifyConn calls onClose, once, when closed.
+type notifyConn struct {
+	net.Conn
+	once    sync.Once
+	onClose func()
+}
+
+func (c *notifyConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.onClose)
+	return err
+}
+
+// NetConn returns the connection it wraps (for peek).
+func (c *notifyConn) NetConn() net.Conn { return c.Conn }
 
 func (*dialOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
 

@@ -357,6 +357,42 @@ func TestTrackTrackedConnectionKilled(t *testing.T) {
 	eventually(t, "tracked on the new connection", func() bool { return r.count("k") == 1 })
 }
 
+// TestTrackConnectionClosedByClient: a tracked connection that go-redis
+// closes on its side (as a Sentinel client's switch to a new master does
+// to the old master's connections) has its values dropped as it closes,
+// not at the next check (1 s here).
+func TestTrackConnectionClosedByClient(t *testing.T) {
+	srv := redistest.StartServer(t)
+	leakCheck(t)
+	var mu sync.Mutex
+	var tracked []*redis.Client
+	base := factory(srv.Addr(), nil)
+	s := redisstore.NewTracked(func(onConnect func(context.Context, *redis.Conn) error, poolSize int) *redis.Client {
+		c := base(onConnect, poolSize)
+		if poolSize == 1 && onConnect != nil {
+			mu.Lock()
+			tracked = append(tracked, c)
+			mu.Unlock()
+		}
+		return c
+	}, redisstore.WithTrackingPool(1))
+	t.Cleanup(func() { _ = s.Close() })
+	r, _ := track(t, s)
+	f := fetch(t, s, "k")
+	mu.Lock()
+	c := tracked[len(tracked)-1]
+	mu.Unlock()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if f.Lease.Valid() || !r.dropped(f.Lease, domain.ReasonConnLost) {
+		t.Fatal("the values of a tracked connection closed on the client side were not dropped as it closed")
+	}
+	if f2 := fetch(t, s, "k"); !f2.Lease.Valid() {
+		t.Fatal("no fresh tracked connection after the close")
+	}
+}
+
 // TestTrackIdleConnectionKilled: a tracked connection killed while idle is
 // noticed by the periodic check, without any fetch.
 func TestTrackIdleConnectionKilled(t *testing.T) {
