@@ -99,6 +99,7 @@ type Option func(*options)
 type options struct {
 	log *zap.Logger
 	now func() time.Time
+	tel app.Telemetry
 }
 
 // WithLogger sets the logger for state changes (tracking lost, recovered)
@@ -119,4 +120,11 @@ func WithClock(now func() time.Time) Option {
 			o.now = now
 		}
 	}
+}
+
+// WithTelemetry says where the ClientCache reports its metrics and spans
+// (see app.Telemetry; the default is its zero value: OpenTelemetry's global
+// providers).
+func WithTelemetry(t app.Telemetry) Option {
+	return func(o *options) { o.tel = t }
 }
