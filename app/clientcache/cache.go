@@ -10,6 +10,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/rediscache/rediscache/app/clientcache/internal/wtinylfu"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
 )
@@ -149,7 +150,7 @@ func (c *ClientCache) lookupHit(key []byte, gen bool) (e *entry, ok bool) {
 	if y := c.yielding.Load(); y != nil {
 		c.yield(y)
 	}
-	e, shard := c.local.lookup(key)
+	e = c.local.lookup(key)
 	if e == nil || e.token != 0 || (gen && e.missing) {
 		return nil, false
 	}
@@ -161,7 +162,7 @@ func (c *ClientCache) lookupHit(key []byte, gen bool) (e *entry, ok bool) {
 		return nil, false
 	}
 	c.local.p.Access(&e.node)
-	if n := c.st.hit(shard, e.missing); n&backlogEvery == 0 && c.backlog != nil {
+	if n := c.st.hit(uint64(wtinylfu.Stripe()), e.missing); n&backlogEvery == 0 && c.backlog != nil {
 		c.checkBacklog()
 	}
 	return e, true

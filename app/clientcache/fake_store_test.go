@@ -396,19 +396,14 @@ func checkAccounting(t testing.TB, c *ClientCache) {
 	t.Helper()
 	entries, bytes := c.local.recount()
 	var negative, placeholders int64
-	for i := range c.local.shards {
-		sh := &c.local.shards[i]
-		sh.mu.RLock()
-		for _, e := range sh.m {
-			switch {
-			case e.token != 0:
-				placeholders++
-			case e.missing:
-				negative++
-			}
+	c.local.each(func(e *entry) {
+		switch {
+		case e.token != 0:
+			placeholders++
+		case e.missing:
+			negative++
 		}
-		sh.mu.RUnlock()
-	}
+	})
 	st := c.Statistics()
 	if int64(st.Used) != entries || st.Bytes != bytes || int64(st.NegativeEntries) != negative {
 		t.Fatalf("accounting: Used=%d Bytes=%d NegativeEntries=%d, recount: %d entries, %d bytes, %d negative",

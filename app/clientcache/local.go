@@ -4,13 +4,17 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+	"unsafe"
+
+	"github.com/puzpuzpuz/xsync/v4"
 
 	"github.com/rediscache/rediscache/app/clientcache/internal/wtinylfu"
 	"github.com/rediscache/rediscache/domain"
 )
 
-// shardCount spreads the local entries over independently locked maps, so
-// parallel hits on different keys never contend on one lock.
+// shardCount is the number of locks the writers of the local entries are
+// spread over (and of the stripes of the hit counters): writes of different
+// keys seldom wait on each other. Hits take no lock at all.
 const shardCount = 64
 
 // entry is one local slot: a value (or a remembered miss), or a placeholder
@@ -49,18 +53,28 @@ type fetchResult struct {
 	err   error
 }
 
+// shard is the lock of the keys that hash to it: every change of idx for
+// such a key, and every read of idx that a change depends on, is made under
+// it.
 type shard struct {
-	mu sync.RWMutex
-	m  map[string]*entry
-	_  [40]byte // keep shards on separate cache lines
+	mu sync.Mutex
+	_  [56]byte // keep shards on separate cache lines
 }
 
-// local is the bounded set of entries: sharded maps for the lookups, and a
-// W-TinyLFU policy (internal/wtinylfu) that decides what stays. Lock order:
-// a shard, then the policy's own lock (the policy never takes a shard lock).
+// local is the bounded set of entries: a concurrent map for the lookups,
+// whose hits read without taking a lock or writing shared memory, changed
+// under per-key shard locks, and a W-TinyLFU policy (internal/wtinylfu)
+// that decides what stays. Lock order: a shard, then the policy's own lock
+// (the policy never takes a shard lock).
 type local struct {
 	seed   maphash.Seed
 	shards [shardCount]shard
+	// idx maps every full key to its entry or placeholder. Reads are
+	// lock-free (xsync.Map: a hit costs one hash and a few atomic loads,
+	// where a map behind a sync.RWMutex costs two atomic writes to a line
+	// every reader of the shard shares); writes hold the key's shard lock,
+	// so that a read-compare-write of one key is atomic.
+	idx *xsync.Map[string, *entry]
 
 	count    atomic.Int64 // published (non-placeholder) entries in the maps
 	bytes    atomic.Int64 // sum of their sizes
@@ -88,30 +102,19 @@ func newLocal(maxEntries int, maxBytes, maxEntryBytes int64, st *counters, accep
 	if err != nil {
 		panic(err) // Config.Validate and withDefaults rule this out
 	}
-	l := &local{seed: maphash.MakeSeed(), maxEntries: int64(maxEntries), maxBytes: maxBytes, st: st, accept: accept, p: p}
-	for i := range l.shards {
-		l.shards[i].m = make(map[string]*entry)
-	}
-	return l
-}
-
-func (l *local) shardOf(key []byte) *shard {
-	return &l.shards[maphash.Bytes(l.seed, key)&(shardCount-1)]
+	return &local{seed: maphash.MakeSeed(), idx: xsync.NewMap[string, *entry](), maxEntries: int64(maxEntries),
+		maxBytes: maxBytes, st: st, accept: accept, p: p}
 }
 
 func (l *local) shardOfString(key string) *shard {
 	return &l.shards[maphash.String(l.seed, key)&(shardCount-1)]
 }
 
-// lookup returns the entry (or placeholder) for key, if any, and the index
-// of its shard. It never allocates.
-func (l *local) lookup(key []byte) (*entry, uint64) {
-	i := maphash.Bytes(l.seed, key) & (shardCount - 1)
-	sh := &l.shards[i]
-	sh.mu.RLock()
-	e := sh.m[string(key)]
-	sh.mu.RUnlock()
-	return e, i
+// lookup returns the entry (or placeholder) for key, if any. It takes no
+// lock and never allocates: key is only read during the call.
+func (l *local) lookup(key []byte) *entry {
+	e, _ := l.idx.Load(unsafe.String(unsafe.SliceData(key), len(key)))
+	return e
 }
 
 // reserve returns, under the shard lock, either the live entry for key
@@ -124,7 +127,7 @@ func (l *local) reserve(key string, now int64, skipMissing bool) (hit, wait, own
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	absent := false
-	if e := sh.m[key]; e != nil {
+	if e, _ := l.idx.Load(key); e != nil {
 		switch {
 		case e.token != 0:
 			return nil, e, nil
@@ -139,7 +142,7 @@ func (l *local) reserve(key string, now int64, skipMissing bool) (hit, wait, own
 		}
 	}
 	ph := &entry{key: key, token: l.tokens.Add(1), done: make(chan struct{}), absent: absent}
-	sh.m[key] = ph
+	l.idx.Store(key, ph)
 	return nil, nil, ph
 }
 
@@ -150,13 +153,13 @@ func (l *local) publish(ph, e *entry) bool {
 	h := maphash.String(l.seed, ph.key)
 	sh := &l.shards[h&(shardCount-1)]
 	sh.mu.Lock()
-	if sh.m[ph.key] != ph || !l.accept(e) {
+	if cur, _ := l.idx.Load(ph.key); cur != ph || !l.accept(e) {
 		sh.mu.Unlock()
 		l.st.raced.Add(1)
 		return false
 	}
 	l.p.Init(&e.node, e, h, e.size)
-	sh.m[ph.key] = e
+	l.idx.Store(ph.key, e)
 	l.count.Add(1)
 	l.bytes.Add(e.size)
 	if e.missing {
@@ -171,8 +174,8 @@ func (l *local) publish(ph, e *entry) bool {
 func (l *local) finish(ph *entry, res fetchResult) {
 	sh := l.shardOfString(ph.key)
 	sh.mu.Lock()
-	if sh.m[ph.key] == ph {
-		delete(sh.m, ph.key)
+	if cur, _ := l.idx.Load(ph.key); cur == ph {
+		l.idx.Delete(ph.key)
 	}
 	sh.mu.Unlock()
 	ph.res = res
@@ -185,22 +188,23 @@ func (l *local) remove(key string) bool {
 	sh := l.shardOfString(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.m[key]
+	e, _ := l.idx.Load(key)
 	if e == nil {
 		return false
 	}
 	if e.token != 0 {
-		delete(sh.m, key) // the fetch in flight will not publish
+		l.idx.Delete(key) // the fetch in flight will not publish
 		return false
 	}
 	l.unlinkLocked(sh, e)
 	return true
 }
 
-// unlinkLocked removes a published entry from its shard, the policy and
-// the accounting.
-func (l *local) unlinkLocked(sh *shard, e *entry) {
-	delete(sh.m, e.key)
+// unlinkLocked removes a published entry from the index, the policy and
+// the accounting; the caller holds the lock of e's shard and saw e in the
+// index under it.
+func (l *local) unlinkLocked(_ *shard, e *entry) {
+	l.idx.Delete(e.key)
 	l.p.Remove(&e.node)
 	l.count.Add(-1)
 	l.bytes.Add(-e.size)
@@ -213,21 +217,27 @@ func (l *local) unlinkLocked(sh *shard, e *entry) {
 // placeholder (a fetch in flight may have read under scope), and returns how
 // many published entries it removed. A nil scope covers everything.
 func (l *local) drop(scope *domain.Lease) int64 {
+	// Every entry in the index from the call's start to its visit is
+	// visited (xsync.Map.Range); what is added meanwhile was fetched
+	// after the caller revoked scope's leases, and does not publish.
 	var n int64
-	for i := range l.shards {
-		sh := &l.shards[i]
+	l.idx.Range(func(k string, e *entry) bool {
+		if e.token == 0 && !scope.Covers(e.lease) {
+			return true
+		}
+		sh := l.shardOfString(k)
 		sh.mu.Lock()
-		for k, e := range sh.m {
-			switch {
-			case e.token != 0:
-				delete(sh.m, k)
-			case scope.Covers(e.lease):
+		if cur, _ := l.idx.Load(k); cur == e {
+			if e.token != 0 {
+				l.idx.Delete(k)
+			} else {
 				l.unlinkLocked(sh, e)
 				n++
 			}
 		}
 		sh.mu.Unlock()
-	}
+		return true
+	})
 	return n
 }
 
@@ -241,7 +251,7 @@ func (l *local) admit(e *entry) bool {
 		x := v.Entry
 		sh := l.shardOfString(x.key)
 		sh.mu.Lock()
-		if sh.m[x.key] == x {
+		if cur, _ := l.idx.Load(x.key); cur == x {
 			l.unlinkLocked(sh, x)
 			l.st.evicted(v.Cause)
 		}
@@ -256,16 +266,19 @@ func sizeOf(key string, raw []byte) int64 { return int64(len(key) + len(raw)) }
 // recount recomputes the published entries and their byte sum from the
 // maps, for tests.
 func (l *local) recount() (entries, bytes int64) {
-	for i := range l.shards {
-		sh := &l.shards[i]
-		sh.mu.RLock()
-		for _, e := range sh.m {
-			if e.token == 0 {
-				entries++
-				bytes += e.size
-			}
+	l.each(func(e *entry) {
+		if e.token == 0 {
+			entries++
+			bytes += e.size
 		}
-		sh.mu.RUnlock()
-	}
+	})
 	return entries, bytes
+}
+
+// each calls f for every entry and placeholder in the index, for tests.
+func (l *local) each(f func(*entry)) {
+	l.idx.Range(func(_ string, e *entry) bool {
+		f(e)
+		return true
+	})
 }

@@ -148,16 +148,11 @@ func TestAccountingUnderConcurrentOperations(t *testing.T) {
 // placeholders counts the fetches in flight.
 func placeholders(c *ClientCache) int {
 	n := 0
-	for i := range c.local.shards {
-		sh := &c.local.shards[i]
-		sh.mu.RLock()
-		for _, e := range sh.m {
-			if e.token != 0 {
-				n++
-			}
+	c.local.each(func(e *entry) {
+		if e.token != 0 {
+			n++
 		}
-		sh.mu.RUnlock()
-	}
+	})
 	return n
 }
 
@@ -166,14 +161,9 @@ func placeholders(c *ClientCache) int {
 func checkAgainstStore(t testing.TB, c *ClientCache) {
 	t.Helper()
 	var held []*entry
-	for i := range c.local.shards {
-		sh := &c.local.shards[i]
-		sh.mu.RLock()
-		for _, e := range sh.m {
-			held = append(held, e)
-		}
-		sh.mu.RUnlock()
-	}
+	c.local.each(func(e *entry) {
+		held = append(held, e)
+	})
 	for _, e := range held {
 		raw, err := c.store.Get(context.Background(), e.key)
 		switch {

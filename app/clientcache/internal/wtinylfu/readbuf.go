@@ -71,16 +71,16 @@ func newReadBuffer() readBuffer {
 
 // add records p in the calling goroutine's stripe.
 func (b *readBuffer) add(p unsafe.Pointer) {
-	b.rings[stackStripe()&b.mask].add(p)
+	b.rings[Stripe()&b.mask].add(p)
 }
 
-// stackStripe hashes the address of a variable on the calling goroutine's
+// Stripe hashes the address of a variable on the calling goroutine's
 // stack (otter's trick for a per-goroutine probe without runtime hooks): a
 // goroutine keeps using the same stripe while goroutines running at the same
 // time mostly use different ones. The low 11 bits depend on the call depth
 // rather than on the goroutine (stacks are at least 2 KiB) and are dropped.
 // A stack that moves when it grows merely changes stripe.
-func stackStripe() uint32 {
+func Stripe() uint32 {
 	var x byte
 	a := uint64(uintptr(unsafe.Pointer(&x))) >> 11
 	a *= 0x9e3779b97f4a7c15 // Fibonacci hashing: the high bits mix all of a
