@@ -15,8 +15,8 @@ import (
 // value as late again. rueidis gets away with it by accident: its hit path
 // takes a lock that makes readers park now and then.
 //
-// So the hit path counts its hits (per shard, the counter Statistics reads
-// anyway) and, about every backlogEvery+1 hits of a shard, at most once per
+// So the hit path counts its hits (per stripe, the counter Statistics reads
+// anyway) and, about every backlogEvery+1 hits of a stripe, at most once per
 // backlogInterval, asks the store whether I/O is waiting on one of its
 // sockets (ports.Backlog: a few non-blocking peeks). When some is, the
 // channel it returns is published in yielding, and every reader that finds
@@ -26,8 +26,8 @@ import (
 // load per hit, and a pause of a few tens of microseconds per invalidation
 // while the process is saturated; nothing otherwise.
 const (
-	backlogEvery    = 1<<10 - 1              // mask of a shard's hit count
-	backlogInterval = 100 * time.Microsecond // between two checks
+	backlogEvery    = 1<<8 - 1               // mask of a shard's hit count
+	backlogInterval = 25 * time.Microsecond  // between two checks
 	maxYield        = time.Millisecond       // bound of one wait
 )
 
