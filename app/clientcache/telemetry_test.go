@@ -254,8 +254,8 @@ func TestSpans(t *testing.T) {
 			_, s := newCache(t, f, Config{}, WithTelemetry(tc.tel))
 			check(t, peer.Set(t.Context(), "s|secret-key", []byte(`"secret-value"`), 0))
 			ctx, parent := tp.Tracer("test").Start(t.Context(), "parent")
-			mustGet(t, s, "secret-key", "secret-value") // miss
-			mustGet(t, s, "secret-key", "secret-value") // hit
+			mustGet(t, s, "secret-key", "secret-value")   // miss
+			mustGet(t, s, "secret-key", "secret-value")   // hit
 			_, err := GetValue[int](ctx, s, "secret-key") // a hit that fails to decode
 			if err == nil {
 				t.Fatal("decoding a string as an int worked")
