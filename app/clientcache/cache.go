@@ -139,7 +139,11 @@ func (s *sink) Invalidate(keys []string) {
 func (s *sink) Drop(scope *domain.Lease, reason string) {
 	c := (*ClientCache)(s)
 	n := c.local.drop(scope)
-	c.st.flush(reason, n)
+	if n > 0 {
+		// A FLUSHALL reaches the tracker once per tracked connection:
+		// only the reports that dropped something count as flushes.
+		c.st.flush(reason, n)
+	}
 	if n > 0 && reason != domain.ReasonStop {
 		c.log.Info("client cache dropped values", zap.String("reason", reason), zap.Int64("entries", n))
 	}
@@ -374,7 +378,7 @@ func (c *ClientCache) generate(ctx context.Context, k string, dec decoder, gen g
 	site.genRuns.Add(1)
 	gctx, span := c.startSpan(ctx, "rediscache.generate", site.name, trimSite(k), false)
 	v, raw, err := gen(gctx)
-	endSpan(span, err, false, false)
+	c.endSpan(span, err, false, false)
 	switch {
 	case err == nil:
 	case v != nil && errors.Is(err, domain.ErrUnavailable):

@@ -88,7 +88,7 @@ func (s *Site) hit(key string, opts []app.Option, gen bool) (*entry, bool) {
 func (s *Site) get(ctx context.Context, op, key string, opts []app.Option, dec decoder, gen generator) (v any, raw []byte, err error) {
 	ctx, span := s.c.startSpan(ctx, op, s.name, key, false)
 	hit := false
-	defer func() { endSpan(span, err, hit, gen == nil) }()
+	defer func() { s.c.endSpan(span, err, hit, gen == nil) }()
 	k, err := s.cache.MakeKey(key, opts...)
 	if err != nil {
 		return nil, nil, err
@@ -109,7 +109,7 @@ func (s *Site) hitSpan(ctx context.Context, op, key string) {
 func (s *Site) traced(ctx context.Context, op, key string, f func(context.Context) error) error {
 	ctx, span := s.c.startSpan(ctx, op, s.name, key, false)
 	err := f(ctx)
-	endSpan(span, err, false, false)
+	s.c.endSpan(span, err, false, false)
 	return err
 }
 

@@ -308,15 +308,24 @@ func (c *ClientCache) hitSpan(ctx context.Context, op, site, key string) {
 }
 
 // endSpan ends span with the outcome of its operation: err (a missing key
-// is an outcome, not an error, when missOK) and whether it was a hit.
-func endSpan(span trace.Span, err error, hit, missOK bool) {
+// is an outcome, not an error, when missOK) and whether it was a hit. An
+// error is recorded as an exception event whose message is the error's
+// text only with KeyAttributes (error texts may name the key), its
+// error.type otherwise.
+func (c *ClientCache) endSpan(span trace.Span, err error, hit, missOK bool) {
 	if hit {
 		span.SetAttributes(attribute.Bool(spanAttrHit, true))
 	}
 	if err != nil && !(missOK && errors.Is(err, domain.ErrNotFound)) {
-		span.RecordError(err)
-		span.SetStatus(codes.Error, err.Error())
-		span.SetAttributes(attribute.String(spanAttrErr, errorType(err)))
+		typ := errorType(err)
+		msg := typ
+		if c.tel.keyAttrs {
+			msg = err.Error()
+		}
+		span.AddEvent("exception", trace.WithAttributes(attribute.String("exception.type", typ),
+			attribute.String("exception.message", msg)))
+		span.SetStatus(codes.Error, msg)
+		span.SetAttributes(attribute.String(spanAttrErr, typ))
 	}
 	span.End()
 }
