@@ -3,6 +3,7 @@ package clientcache
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -307,5 +308,36 @@ func TestSpans(t *testing.T) {
 				t.Errorf("spans: %s; want %s", got, want)
 			}
 		})
+	}
+}
+
+// refusingStore refuses every Set, as a Redis at maxmemory does.
+type refusingStore struct{ *fakeStore }
+
+func (refusingStore) Set(context.Context, string, []byte, time.Duration) error {
+	return fmt.Errorf("%w: OOM command not allowed", domain.ErrRefused)
+}
+
+// A generator's runs are counted by site, and so are the values it served
+// while the backend refused to store them.
+func TestMetricsGenerator(t *testing.T) {
+	mp, r := newReader(t)
+	f, _ := newFakeStore(t)
+	c, err := New(refusingStore{f}, Config{}, WithTelemetry(app.Telemetry{MeterProvider: mp}))
+	check(t, err)
+	check(t, c.Start(t.Context()))
+	t.Cleanup(func() { _ = c.Stop(context.Background()) })
+	s, err := c.Site("s")
+	check(t, err)
+	for range 2 {
+		v, err := GetOrGenerate(t.Context(), s, "g", func(context.Context) (string, error) { return "made", nil })
+		if err != nil || v != "made" {
+			t.Fatalf("GetOrGenerate = %q, %v", v, err)
+		}
+	}
+	p := collect(t, r)
+	if p["generator.runs{site=s}"] != 2 || p["generator.served_unstored{site=s}"] != 2 || p["entries{}"] != 0 {
+		t.Errorf("generator.runs %d, served_unstored %d, entries %d; want 2, 2, 0",
+			p["generator.runs{site=s}"], p["generator.served_unstored{site=s}"], p["entries{}"])
 	}
 }
