@@ -219,7 +219,9 @@ var _ = Describe("ClientCache telemetry on standalone", Label("redis", "standalo
 				Expect(sys.AsString()).To(Equal("redis"), sp.Name)
 				Expect(s.AsString()).To(Equal("s"), sp.Name)
 				name := sp.Name
-				if hit, ok := set.Value("rediscache.hit"); ok && hit.AsBool() {
+				hit, ok := set.Value("rediscache.hit")
+				Expect(ok).To(BeTrue(), "%s has no rediscache.hit", sp.Name)
+				if hit.AsBool() {
 					name += "(hit)"
 				}
 				if sp.Status.Code != 0 {
