@@ -87,5 +87,6 @@
 // appear (rediscache.key, without the site prefix) only with
 // app.Telemetry.KeyAttributes, as do error texts (which may name keys:
 // otherwise the exception's message is its error.type); values never do.
-// Store()'s Get is not traced here: the app.Cache over it is.
+// Store()'s methods are not traced here: tracing them is left to the
+// app.Cache built on it.
 package clientcache
