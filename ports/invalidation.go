@@ -88,3 +88,13 @@ type Backlog interface {
 	// blocks: a few non-blocking system calls.
 	Backlog() <-chan struct{}
 }
+
+// TrackingSessions is implemented by trackers that can say how many
+// tracking sessions they hold live (what a ClientCache reports as its
+// tracking.sessions gauge): on one server, 1 while tracking is live and 0
+// otherwise; on a cluster, the masters whose session is live.
+type TrackingSessions interface {
+	// TrackingSessions returns the number of live tracking sessions. It
+	// never blocks on I/O.
+	TrackingSessions() int
+}

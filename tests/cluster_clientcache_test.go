@@ -475,12 +475,17 @@ var _ = Describe("ClientCache on a cluster through faults", Label("redis", "clus
 				time.Sleep(5 * time.Millisecond)
 			}
 		})
+		masters := len(clusterNodes.Masters())
+		Eventually(r.store.TrackingSessions).WithTimeout(30*time.Second).Should(Equal(masters), "a live tracking session per master")
 		time.Sleep(500 * time.Millisecond) // load before the fault
 		killed := time.Now()
 		victim.Kill()
+		Eventually(r.store.TrackingSessions).WithTimeout(30*time.Second).WithPolling(time.Millisecond).
+			Should(Equal(masters-1), "the killed master's tracking session ends")
 		Eventually(promoted.Load).WithTimeout(30 * time.Second).ShouldNot(BeZero())
 		promotedAt := time.Unix(0, promoted.Load())
 		back := recovered(ctx, r, load.keys[0])
+		Eventually(r.store.TrackingSessions).WithTimeout(30*time.Second).Should(Equal(masters), "a session on the promoted replica")
 		time.Sleep(500 * time.Millisecond) // load after recovery
 		load.finish()
 

@@ -17,10 +17,11 @@ import (
 )
 
 var (
-	_ ports.Store     = (*Store)(nil)
-	_ ports.Pinger    = (*Store)(nil)
-	_ ports.Tracker   = (*Store)(nil)
-	_ ports.Broadcast = (*Store)(nil)
+	_ ports.Store            = (*Store)(nil)
+	_ ports.Pinger           = (*Store)(nil)
+	_ ports.Tracker          = (*Store)(nil)
+	_ ports.TrackingSessions = (*Store)(nil)
+	_ ports.Broadcast        = (*Store)(nil)
 )
 
 // Store is a store on a Redis Cluster. It implements the data ports

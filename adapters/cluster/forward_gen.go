@@ -303,3 +303,10 @@ func (s *Store) Tracking() bool {
 func (s *Store) TrackingID() int64 {
 	return s.rs.TrackingID()
 }
+
+// TrackingSessions returns the number of live tracking sessions (see
+// ports.TrackingSessions): on one server 1 while its session is live, on a
+// cluster the masters whose session is live.
+func (s *Store) TrackingSessions() int {
+	return s.rs.TrackingSessions()
+}

@@ -70,6 +70,15 @@ func (s *Store) Fetch(ctx context.Context, key string) (domain.Fetched, error) {
 // Tracking reports whether s is open: a memory handle never loses tracking.
 func (s *Store) Tracking() bool { return !s.closed() }
 
+// TrackingSessions returns 1 until s is closed, then 0 (see
+// ports.TrackingSessions).
+func (s *Store) TrackingSessions() int {
+	if s.closed() {
+		return 0
+	}
+	return 1
+}
+
 // emit reports keys changed by origin (nil: by nobody, as for expiry): to
 // every sink of origin, and to the sinks of every handle that tracks them
 // (which then stops tracking them). Called under DB.mu.

@@ -52,10 +52,11 @@ import (
 )
 
 var (
-	_ ports.Store     = (*Store)(nil)
-	_ ports.Tracker   = (*Store)(nil)
-	_ ports.Broadcast = (*Store)(nil)
-	_ ports.Pinger    = (*Store)(nil)
+	_ ports.Store            = (*Store)(nil)
+	_ ports.Tracker          = (*Store)(nil)
+	_ ports.TrackingSessions = (*Store)(nil)
+	_ ports.Broadcast        = (*Store)(nil)
+	_ ports.Pinger           = (*Store)(nil)
 )
 
 // pollInterval bounds the wait of the expiry timer under a custom clock

@@ -18,10 +18,11 @@ import (
 )
 
 var (
-	_ ports.Store     = (*Store)(nil)
-	_ ports.Pinger    = (*Store)(nil)
-	_ ports.Tracker   = (*Store)(nil)
-	_ ports.Broadcast = (*Store)(nil)
+	_ ports.Store            = (*Store)(nil)
+	_ ports.Pinger           = (*Store)(nil)
+	_ ports.Tracker          = (*Store)(nil)
+	_ ports.TrackingSessions = (*Store)(nil)
+	_ ports.Broadcast        = (*Store)(nil)
 )
 
 // Store is a store on the master of a Sentinel deployment. It implements

@@ -11,10 +11,11 @@ import (
 )
 
 var (
-	_ ports.Store     = (*Store)(nil)
-	_ ports.Pinger    = (*Store)(nil)
-	_ ports.Tracker   = (*Store)(nil)
-	_ ports.Broadcast = (*Store)(nil)
+	_ ports.Store            = (*Store)(nil)
+	_ ports.Pinger           = (*Store)(nil)
+	_ ports.Tracker          = (*Store)(nil)
+	_ ports.TrackingSessions = (*Store)(nil)
+	_ ports.Broadcast        = (*Store)(nil)
 )
 
 // Store is a store on one redis-server. It implements the data ports

@@ -10,6 +10,10 @@ import (
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
 	"github.com/rediscache/rediscache/adapters/memory"
 	"github.com/rediscache/rediscache/app"
 	"github.com/rediscache/rediscache/app/clientcache"
@@ -21,7 +25,7 @@ const benchKeys = 1024
 
 // warmCache returns a started ClientCache's site over an in-memory backend
 // whose keys (returned) all hold a local copy of a string value.
-func warmCache(tb testing.TB) (*clientcache.Site, []string) {
+func warmCache(tb testing.TB, opts ...clientcache.Option) (*clientcache.Site, []string) {
 	tb.Helper()
 	ctx := context.Background()
 	store := memory.New(memory.Config{})
@@ -34,7 +38,7 @@ func warmCache(tb testing.TB) (*clientcache.Site, []string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cc, err := clientcache.New(store, clientcache.Config{MaxEntries: 4 * benchKeys})
+	cc, err := clientcache.New(store, clientcache.Config{MaxEntries: 4 * benchKeys}, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -147,23 +151,80 @@ func BenchmarkHit(b *testing.B) {
 	})
 }
 
-// TestHitAllocs proves a warm GetValue[string] hit allocates nothing.
+// TestHitAllocs proves a warm GetValue[string] hit allocates nothing, with
+// telemetry off (OpenTelemetry's no-op providers) and on (the SDK's
+// providers, a reader and an exporter installed: hits are counted by the
+// metrics' callback, not on the hit path, and are not traced by default).
 func TestHitAllocs(t *testing.T) {
-	ctx := context.Background()
-	site, keys := warmCache(t)
-	cc := site.ClientCache()
-	before := cc.Statistics()
-	i := 0
-	allocs := testing.AllocsPerRun(1000, func() {
-		if _, err := clientcache.GetValue[string](ctx, site, keys[i%len(keys)]); err != nil {
-			t.Fatal(err)
-		}
-		i++
-	})
-	if allocs != 0 {
-		t.Errorf("a warm GetValue[string] hit allocates %v times, want 0", allocs)
+	for name, opts := range map[string][]clientcache.Option{
+		"telemetry off": nil,
+		"telemetry on":  {clientcache.WithTelemetry(sdkTelemetry(t))},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			site, keys := warmCache(t, opts...)
+			cc := site.ClientCache()
+			before := cc.Statistics()
+			i := 0
+			allocs := testing.AllocsPerRun(1000, func() {
+				if _, err := clientcache.GetValue[string](ctx, site, keys[i%len(keys)]); err != nil {
+					t.Fatal(err)
+				}
+				i++
+			})
+			if allocs != 0 {
+				t.Errorf("a warm GetValue[string] hit allocates %v times, want 0", allocs)
+			}
+			if after := cc.Statistics(); after.Misses != before.Misses {
+				t.Errorf("%d misses during the run: the hits were not local", after.Misses-before.Misses)
+			}
+		})
 	}
-	if after := cc.Statistics(); after.Misses != before.Misses {
-		t.Errorf("%d misses during the run: the hits were not local", after.Misses-before.Misses)
+}
+
+// sdkTelemetry is telemetry through the OpenTelemetry SDK: a meter
+// provider with a manual reader, a tracer provider that samples every span
+// into memory.
+func sdkTelemetry(tb testing.TB) app.Telemetry {
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(tracetest.NewInMemoryExporter()))
+	tb.Cleanup(func() {
+		_ = mp.Shutdown(context.Background())
+		_ = tp.Shutdown(context.Background())
+	})
+	return app.Telemetry{MeterProvider: mp, TracerProvider: tp}
+}
+
+// BenchmarkHitTelemetry measures a warm local hit of GetValue[string] with
+// telemetry off (no-op providers) and on (the SDK's, see sdkTelemetry);
+// compare the two in one run (benchstat, or the ratio of ns/op).
+func BenchmarkHitTelemetry(b *testing.B) {
+	ctx := context.Background()
+	for _, bc := range []struct {
+		name string
+		opts []clientcache.Option
+	}{
+		{"off", nil},
+		{"on", []clientcache.Option{clientcache.WithTelemetry(sdkTelemetry(b))}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			site, keys := warmCache(b, bc.opts...)
+			var seq atomic.Uint64
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu := cpuTime()
+			defer reportCPU(b, cpu)
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(seq.Add(257))
+				for pb.Next() {
+					s, err := clientcache.GetValue[string](ctx, site, keys[i&(benchKeys-1)])
+					if err != nil || s == "" {
+						b.Error("miss", err)
+						return
+					}
+					i++
+				}
+			})
+		})
 	}
 }

@@ -46,6 +46,11 @@ type ClientCache struct {
 
 	hooks hookSet
 
+	// Telemetry (telemetry.go): the stats of every site seen, and the
+	// span settings.
+	sitesSeen siteRegistry
+	tel       telemetry
+
 	lifeMu  sync.Mutex
 	cancel  context.CancelFunc // of the goroutines started by Start
 	runCtx  context.Context    // ends at Stop; bounds detached fetches
@@ -92,6 +97,11 @@ func New(store ports.TrackedStore, cfg Config, opts ...Option) (*ClientCache, er
 		tick:        clockTick(cfg.LocalTTL),
 		sites:       make(map[string]*Site),
 	}
+	c.sitesSeen.limit = o.tel.Limit()
+	c.tel = telemetry{tracer: o.tel.Tracer(), hitSpans: o.tel.HitSpans, keyAttrs: o.tel.KeyAttributes}
+	if err := c.registerMetrics(o.tel.Meter()); err != nil {
+		return nil, fmt.Errorf("rediscache: clientcache: metrics: %w", err)
+	}
 	c.bc, _ = store.(ports.Broadcast)
 	c.backlog, _ = store.(ports.Backlog)
 	c.local = newLocal(cfg.MaxEntries, cfg.MaxBytes, cfg.MaxEntryBytes, &c.st, c.accept)
@@ -107,7 +117,7 @@ func (c *ClientCache) Codec() ports.Codec { return c.cfg.Codec }
 func (c *ClientCache) Healthy() bool { return c.running.Load() && c.store.Tracking() }
 
 // ClearCache drops every local copy; the backend is untouched.
-func (c *ClientCache) ClearCache() { c.st.dropped.Add(uint64(c.local.drop(nil))) }
+func (c *ClientCache) ClearCache() { c.st.flush(ReasonClear, c.local.drop(nil)) }
 
 // accept is local.accept: a fetch publishes only while the cache runs and
 // its lease is valid. Called under the entry's shard lock.
@@ -118,6 +128,7 @@ type sink ClientCache
 
 func (s *sink) Invalidate(keys []string) {
 	c := (*ClientCache)(s)
+	c.st.invKeys.Add(uint64(len(keys)))
 	for _, k := range keys {
 		if c.local.remove(k) {
 			c.st.inval.Add(1)
@@ -128,7 +139,11 @@ func (s *sink) Invalidate(keys []string) {
 func (s *sink) Drop(scope *domain.Lease, reason string) {
 	c := (*ClientCache)(s)
 	n := c.local.drop(scope)
-	c.st.dropped.Add(uint64(n))
+	if n > 0 {
+		// A FLUSHALL reaches the tracker once per tracked connection:
+		// only the reports that dropped something count as flushes.
+		c.st.flush(reason, n)
+	}
 	if n > 0 && reason != domain.ReasonStop {
 		c.log.Info("client cache dropped values", zap.String("reason", reason), zap.Int64("entries", n))
 	}
@@ -162,7 +177,7 @@ func (c *ClientCache) lookupHit(key []byte, gen bool) (e *entry, ok bool) {
 		return nil, false
 	}
 	c.local.p.Access(&e.node)
-	if n := c.st.hit(uint64(wtinylfu.Stripe()), e.missing); n&backlogEvery == 0 && c.backlog != nil {
+	if n := c.hit(e, uint64(wtinylfu.Stripe())); n&backlogEvery == 0 && c.backlog != nil {
 		c.checkBacklog()
 	}
 	return e, true
@@ -180,11 +195,13 @@ type generator func(context.Context) (any, []byte, error)
 // read serves the full key k (after a failed lookupHit): a local hit found
 // under the lock, a wait on another reader's fetch, or a fetch of its own.
 // gen, when not nil, makes a value for a missing key (and a remembered miss
-// does not stop it: K4). Every call counts one hit or one miss.
-func (c *ClientCache) read(ctx context.Context, k string, dec decoder, gen generator) (any, []byte, error) {
+// does not stop it: K4). Every call counts one hit or one miss; hit
+// reports which.
+func (c *ClientCache) read(ctx context.Context, k string, dec decoder, gen generator) (v any, raw []byte, err error, isHit bool) {
 	if !c.Healthy() {
-		c.st.misses.Add(1)
-		return c.passThrough(ctx, k, dec, gen)
+		c.miss(k)
+		v, raw, err = c.passThrough(ctx, k, dec, gen)
+		return v, raw, err, false
 	}
 	deadline := time.Now().Add(c.cfg.WaitTimeout)
 	counted := false
@@ -193,34 +210,37 @@ func (c *ClientCache) read(ctx context.Context, k string, dec decoder, gen gener
 		switch {
 		case hit != nil:
 			if !counted {
-				c.st.hit(uint64(len(k)), hit.missing)
+				c.hit(hit, uint64(len(k)))
 			}
 			if hit.missing {
-				return nil, nil, errCachedMiss
+				return nil, nil, errCachedMiss, !counted
 			}
-			return hit.value, hit.raw, nil
+			return hit.value, hit.raw, nil, !counted
 		case !counted:
-			c.st.misses.Add(1)
+			c.miss(k)
 			counted = true
 		}
 		if own != nil {
 			if own.absent {
 				// A remembered miss, still tracked, was set aside for
 				// gen: the key is missing, no need to read it again.
-				return c.complete(ctx, own, fetchReply{}, dec, gen)
+				v, raw, err = c.complete(ctx, own, fetchReply{}, dec, gen)
+				return v, raw, err, false
 			}
-			return c.fetch(ctx, own, dec, gen)
+			v, raw, err = c.fetch(ctx, own, dec, gen)
+			return v, raw, err, false
 		}
 		v, raw, err, done := c.await(ctx, wait, deadline)
 		switch {
 		case !done: // ctx ended
-			return nil, nil, err
+			return nil, nil, err, false
 		case err == nil:
-			return v, raw, nil
+			return v, raw, nil, false
 		case errors.Is(err, errWaitTimeout):
-			return c.passThrough(ctx, k, dec, gen)
+			v, raw, err = c.passThrough(ctx, k, dec, gen)
+			return v, raw, err, false
 		case !errors.Is(err, domain.ErrNotFound) || gen == nil:
-			return nil, nil, err // the other reader's outcome is ours
+			return nil, nil, err, false // the other reader's outcome is ours
 		}
 		// The other fetch found nothing, and we have a generator: try
 		// ourselves.
@@ -354,10 +374,15 @@ func (c *ClientCache) complete(ctx context.Context, ph *entry, r fetchReply, dec
 // dec decodes what is fetched back; readErr is the error of the read that
 // found nothing, if any.
 func (c *ClientCache) generate(ctx context.Context, k string, dec decoder, gen generator, readErr error) (any, []byte, error) {
-	v, raw, err := gen(ctx)
+	site := c.sitesSeen.of(k)
+	site.genRuns.Add(1)
+	gctx, span := c.startSpan(ctx, "rediscache.generate", site.name, trimSite(k), false)
+	v, raw, err := gen(gctx)
+	c.endSpan(span, err, false, false)
 	switch {
 	case err == nil:
 	case v != nil && errors.Is(err, domain.ErrUnavailable):
+		site.genUnstored.Add(1)
 		c.logOnce("backend unavailable or refusing writes; serving generated values without caching them", k, err)
 		return v, raw, nil
 	default:
@@ -379,7 +404,7 @@ func (c *ClientCache) logOnce(msg, key string, err error) {
 func (c *ClientCache) newEntry(k string, v any, raw []byte, missing bool, f domain.Fetched) *entry {
 	now := c.now()
 	e := &entry{key: k, value: v, raw: raw, missing: missing, size: sizeOf(k, raw),
-		expires: now + c.ttl, lease: f.Lease}
+		expires: now + c.ttl, lease: f.Lease, site: c.sitesSeen.of(k)}
 	if f.TTL > 0 && int64(f.TTL) < c.ttl {
 		e.expires, e.volatile = now+int64(f.TTL), true
 	}

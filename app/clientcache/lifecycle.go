@@ -90,7 +90,7 @@ func (c *ClientCache) Stop(ctx context.Context) error {
 	// Drop before leaving the tracking: nothing can be published any more
 	// (running is false), and no entry is served once its invalidations
 	// stop arriving.
-	c.st.dropped.Add(uint64(c.local.drop(nil)))
+	c.st.flush(domain.ReasonStop, c.local.drop(nil))
 	if untrack != nil {
 		untrack()
 	}

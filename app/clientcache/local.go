@@ -30,6 +30,7 @@ type entry struct {
 	expires  int64         // clock nanoseconds (ClientCache.now)
 	volatile bool          // expires comes from the key's TTL: hits read the exact clock
 	lease    *domain.Lease // the tracking that covers the value
+	site     *siteStats    // the counters of the key's site
 
 	// node is the entry's place in the eviction policy (W-TinyLFU).
 	node wtinylfu.Node[*entry]

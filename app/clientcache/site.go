@@ -83,13 +83,34 @@ func (s *Site) hit(key string, opts []app.Option, gen bool) (*entry, bool) {
 	return s.c.lookupHit(k, gen)
 }
 
-// get is the slow path of a read of key.
-func (s *Site) get(ctx context.Context, key string, opts []app.Option, dec decoder, gen generator) (any, []byte, error) {
+// get is the slow path of a read of key, traced as op (a child span of
+// ctx's).
+func (s *Site) get(ctx context.Context, op, key string, opts []app.Option, dec decoder, gen generator) (v any, raw []byte, err error) {
+	ctx, span := s.c.startSpan(ctx, op, s.name, key, false)
+	hit := false
+	defer func() { s.c.endSpan(span, err, hit, gen == nil) }()
 	k, err := s.cache.MakeKey(key, opts...)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.c.read(ctx, k, dec, gen)
+	v, raw, err, hit = s.c.read(ctx, k, dec, gen)
+	return v, raw, err
+}
+
+// hitSpan records the local hit of op on key as a span when HitSpans is
+// on; otherwise it costs one load.
+func (s *Site) hitSpan(ctx context.Context, op, key string) {
+	if s.c.tel.hitSpans {
+		s.c.hitSpan(ctx, op, s.name, key)
+	}
+}
+
+// traced runs the backend operation op on key as a span, a child of ctx's.
+func (s *Site) traced(ctx context.Context, op, key string, f func(context.Context) error) error {
+	ctx, span := s.c.startSpan(ctx, op, s.name, key, false)
+	err := f(ctx)
+	s.c.endSpan(span, err, false, false)
+	return err
 }
 
 // storing turns produce, which produces the value of a missing key and its
@@ -109,12 +130,13 @@ func (s *Site) storing(key string, opts []app.Option, produce func(context.Conte
 // The returned slice is the caller's own.
 func (s *Site) GetRaw(ctx context.Context, key string, opts ...app.Option) ([]byte, error) {
 	if e, ok := s.hit(key, opts, false); ok {
+		s.hitSpan(ctx, "rediscache.GetRaw", key)
 		if e.missing {
 			return nil, errCachedMiss
 		}
 		return append([]byte(nil), e.raw...), nil
 	}
-	_, raw, err := s.get(ctx, key, opts, decodeRaw, nil)
+	_, raw, err := s.get(ctx, "rediscache.GetRaw", key, opts, decodeRaw, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -130,9 +152,10 @@ func (s *Site) GetOrGenerateRaw(ctx context.Context, key string, gen func(contex
 		return nil, fmt.Errorf("%w: nil generator", domain.ErrInvalidArgument)
 	}
 	if e, ok := s.hit(key, opts, true); ok {
+		s.hitSpan(ctx, "rediscache.GetOrGenerateRaw", key)
 		return append([]byte(nil), e.raw...), nil
 	}
-	_, raw, err := s.get(ctx, key, opts, decodeRaw, s.storing(key, opts, func(ctx context.Context) (any, []byte, error) {
+	_, raw, err := s.get(ctx, "rediscache.GetOrGenerateRaw", key, opts, decodeRaw, s.storing(key, opts, func(ctx context.Context) (any, []byte, error) {
 		raw, err := gen(ctx)
 		return raw, raw, err
 	}))
@@ -153,25 +176,34 @@ func (s *Site) SetValue(ctx context.Context, key string, v any, opts ...app.Opti
 	if v == nil {
 		return fmt.Errorf("%w: nil value (use DeleteValue to remove a key)", domain.ErrInvalidArgument)
 	}
-	if err := s.cache.SetValue(ctx, key, v, opts...); err != nil {
-		return err
-	}
-	if k, err := s.cache.MakeKey(key, opts...); err == nil {
-		s.c.refresh(ctx, k, func(codec ports.Codec, raw []byte) (any, error) { return decodeAny(codec, raw, v) })
-	}
-	return nil
+	return s.traced(ctx, "rediscache.SetValue", key, func(ctx context.Context) error {
+		if err := s.cache.SetValue(ctx, key, v, opts...); err != nil {
+			return err
+		}
+		if k, err := s.cache.MakeKey(key, opts...); err == nil {
+			s.c.refresh(ctx, k, func(codec ports.Codec, raw []byte) (any, error) { return decodeAny(codec, raw, v) })
+		}
+		return nil
+	})
 }
 
 // DeleteValue removes key from the backend (one UNLINK) and locally.
 func (s *Site) DeleteValue(ctx context.Context, key string, opts ...app.Option) error {
-	return s.cache.DeleteValue(ctx, key, opts...)
+	return s.traced(ctx, "rediscache.DeleteValue", key, func(ctx context.Context) error {
+		return s.cache.DeleteValue(ctx, key, opts...)
+	})
 }
 
 // DeleteKeys removes every key GetKeys(prefix, opts...) of the site's Cache
 // lists, from the backend (SCAN and UNLINK in batches) and locally, and
 // returns how many were removed from the backend.
 func (s *Site) DeleteKeys(ctx context.Context, prefix string, opts ...app.Option) (int64, error) {
-	return s.cache.DeleteKeys(ctx, prefix, opts...)
+	var n int64
+	err := s.traced(ctx, "rediscache.DeleteKeys", prefix, func(ctx context.Context) (err error) {
+		n, err = s.cache.DeleteKeys(ctx, prefix, opts...)
+		return err
+	})
+	return n, err
 }
 
 // ErasePayload is the message EraseCaches publishes, as Frappe's
@@ -197,5 +229,7 @@ func (s *Site) EraseCaches(ctx context.Context, doctype string) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", domain.ErrInvalidArgument, err)
 	}
-	return s.c.bc.Publish(ctx, EraseChannel, msg)
+	return s.traced(ctx, "rediscache.EraseCaches", "", func(ctx context.Context) error {
+		return s.c.bc.Publish(ctx, EraseChannel, msg)
+	})
 }

@@ -35,10 +35,34 @@ func counterFields() []string {
 // Invalidations and Evictions (issue item 8). Checked on f71d369 with the
 // counters it had: Invalidations and Evictions stayed non-zero.
 func TestResetStatisticsZeroesEveryCounter(t *testing.T) {
+	c := moveEveryCounter(t)
+	before := reflect.ValueOf(c.Statistics())
+	for _, name := range counterFields() {
+		if before.FieldByName(name).Uint() == 0 {
+			t.Errorf("the spec did not make %s move: make it, so that its reset is checked", name)
+		}
+	}
+	held := c.Statistics().Used
+	c.ResetStatistics()
+	after := c.Statistics()
+	v := reflect.ValueOf(after)
+	for _, name := range counterFields() {
+		if n := v.FieldByName(name).Uint(); n != 0 {
+			t.Errorf("%s = %d after ResetStatistics", name, n)
+		}
+	}
+	if after.HitRatio != 0 || after.Used != held || held == 0 {
+		t.Errorf("after ResetStatistics: HitRatio %v, Used %d (was %d)", after.HitRatio, after.Used, held)
+	}
+}
+
+// moveEveryCounter returns a started ClientCache (site "s", with opts) on
+// which every counter of Statistics moved.
+func moveEveryCounter(t *testing.T, opts ...Option) *ClientCache {
 	ctx := t.Context()
 	clk := newFakeClock()
 	f, peer := newFakeStore(t, memory.WithClock(clk.Now))
-	c, s := newCache(t, f, Config{MaxEntries: 4, MaxBytes: 400, MaxEntryBytes: 300, LocalTTL: time.Minute}, WithClock(clk.Now))
+	c, s := newCache(t, f, Config{MaxEntries: 4, MaxBytes: 400, MaxEntryBytes: 300, LocalTTL: time.Minute}, append([]Option{WithClock(clk.Now)}, opts...)...)
 	set := func(k, v string, ttl time.Duration) { t.Helper(); check(t, peer.Set(ctx, "s|"+k, []byte(v), ttl)) }
 	read := func(k string) {
 		t.Helper()
@@ -91,25 +115,7 @@ func TestResetStatisticsZeroesEveryCounter(t *testing.T) {
 	set("raced", `"r2"`, 0)
 	g.Release()
 	<-done // Raced
-
-	before := reflect.ValueOf(c.Statistics())
-	for _, name := range counterFields() {
-		if before.FieldByName(name).Uint() == 0 {
-			t.Errorf("the spec did not make %s move: make it, so that its reset is checked", name)
-		}
-	}
-	held := c.Statistics().Used
-	c.ResetStatistics()
-	after := c.Statistics()
-	v := reflect.ValueOf(after)
-	for _, name := range counterFields() {
-		if n := v.FieldByName(name).Uint(); n != 0 {
-			t.Errorf("%s = %d after ResetStatistics", name, n)
-		}
-	}
-	if after.HitRatio != 0 || after.Used != held || held == 0 {
-		t.Errorf("after ResetStatistics: HitRatio %v, Used %d (was %d)", after.HitRatio, after.Used, held)
-	}
+	return c
 }
 
 // Remembered misses are entries, reported apart (NegativeEntries), and

@@ -47,10 +47,10 @@ func (s portStore) Get(ctx context.Context, key string) ([]byte, error) {
 		return append([]byte(nil), e.raw...), nil
 	}
 	if err := ctx.Err(); err != nil {
-		s.c.st.misses.Add(1) // a read all the same: one miss
+		s.c.miss(key) // a read all the same: one miss
 		return nil, err
 	}
-	_, raw, err := s.c.read(ctx, key, decodeRaw, nil)
+	_, raw, err, _ := s.c.read(ctx, key, decodeRaw, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 // tracks reads of missing keys).
 func GetValue[T any](ctx context.Context, s *Site, key string, opts ...app.Option) (T, error) {
 	if e, ok := s.hit(key, opts, false); ok {
+		s.hitSpan(ctx, "rediscache.GetValue", key)
 		if e.missing {
 			var zero T
 			return zero, errCachedMiss
@@ -25,7 +26,7 @@ func GetValue[T any](ctx context.Context, s *Site, key string, opts ...app.Optio
 		}
 		return decodeAs[T](s.Codec(), e.raw)
 	}
-	v, raw, err := s.get(ctx, key, opts, decodeTo[T], nil)
+	v, raw, err := s.get(ctx, "rediscache.GetValue", key, opts, decodeTo[T], nil)
 	return as[T](s.Codec(), v, raw, err)
 }
 
@@ -35,7 +36,13 @@ func GetValue[T any](ctx context.Context, s *Site, key string, opts ...app.Optio
 // locally. While the backend is unavailable or refuses to store it, gen's
 // value is returned without being kept (logged once).
 func GetOrGenerate[T any](ctx context.Context, s *Site, key string, gen func(context.Context) (T, error), opts ...app.Option) (T, error) {
+	return getOrGenerate(ctx, "rediscache.GetOrGenerate", s, key, gen, opts...)
+}
+
+// getOrGenerate is GetOrGenerate traced as op.
+func getOrGenerate[T any](ctx context.Context, op string, s *Site, key string, gen func(context.Context) (T, error), opts ...app.Option) (T, error) {
 	if e, ok := s.hit(key, opts, true); ok {
+		s.hitSpan(ctx, op, key)
 		if t, ok := e.value.(T); ok {
 			return t, nil
 		}
@@ -45,7 +52,7 @@ func GetOrGenerate[T any](ctx context.Context, s *Site, key string, gen func(con
 		var zero T
 		return zero, fmt.Errorf("%w: nil generator", domain.ErrInvalidArgument)
 	}
-	v, raw, err := s.get(ctx, key, opts, decodeTo[T], s.storing(key, opts, func(ctx context.Context) (any, []byte, error) {
+	v, raw, err := s.get(ctx, op, key, opts, decodeTo[T], s.storing(key, opts, func(ctx context.Context) (any, []byte, error) {
 		g, err := gen(ctx)
 		if err != nil {
 			return nil, nil, err
@@ -71,7 +78,7 @@ func GetDoc[T any](ctx context.Context, s *Site, doctype, name string, load func
 		var zero T
 		return zero, fmt.Errorf("%w: nil loader", domain.ErrInvalidArgument)
 	}
-	return GetOrGenerate(ctx, s, DocKey(doctype, name), func(ctx context.Context) (T, error) {
+	return getOrGenerate(ctx, "rediscache.GetDoc", s, DocKey(doctype, name), func(ctx context.Context) (T, error) {
 		return load(ctx, doctype, name)
 	})
 }

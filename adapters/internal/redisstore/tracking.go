@@ -247,6 +247,19 @@ func (s *Store) Tracking() bool {
 	return s.tr != nil && s.tr.sess.Load() != nil
 }
 
+// TrackingSessions returns the number of live tracking sessions (see
+// ports.TrackingSessions): on one server 1 while its session is live, on a
+// cluster the masters whose session is live.
+func (s *Store) TrackingSessions() int {
+	switch {
+	case s.ct != nil:
+		return s.ct.liveSessions()
+	case s.tr != nil && s.tr.sess.Load() != nil:
+		return 1
+	}
+	return 0
+}
+
 // TrackingID returns the CLIENT ID of the live session's invalidation
 // connection, the REDIRECT target of the tracked connections, or 0 when no
 // session is live. It is meant for tests and diagnostics.

@@ -414,6 +414,19 @@ func (ct *clusterTracking) live() bool {
 	return ct.live0()
 }
 
+// liveSessions counts the masters whose session is live.
+func (ct *clusterTracking) liveSessions() int {
+	ct.mu.Lock()
+	defer ct.mu.Unlock()
+	n := 0
+	for _, nd := range ct.nodes {
+		if nd.tr.sess.Load() != nil {
+			n++
+		}
+	}
+	return n
+}
+
 // allLive reports whether every master's session is live.
 func (ct *clusterTracking) allLive() bool {
 	ct.mu.Lock()
@@ -528,4 +541,7 @@ func (ct *clusterTracking) readPlain(ctx context.Context, slot int, o *slotOwner
 }
 
 // Interface check: a cluster store tracks through clusterTracking.
-var _ ports.Tracker = (*Store)(nil)
+var (
+	_ ports.Tracker          = (*Store)(nil)
+	_ ports.TrackingSessions = (*Store)(nil)
+)
