@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rediscache/rediscache/domain"
 )
@@ -87,6 +89,19 @@ type Options struct {
 	// long. Default 0: go-redis' default, 30 minutes. It does not apply to
 	// the tracked connections either.
 	ConnMaxIdleTime time.Duration
+	// MeterProvider receives the db.client.operation.duration histogram
+	// of every command the adapter sends (OpenTelemetry's database client
+	// conventions). Default nil: otel.GetMeterProvider(), a no-op until
+	// the host installs one.
+	MeterProvider metric.MeterProvider
+	// TracerProvider receives the command spans when CommandSpans is
+	// set. Default nil: otel.GetTracerProvider().
+	TracerProvider trace.TracerProvider
+	// CommandSpans adds a span per Redis command (go-redis' redisotel)
+	// under the caller's span. Default false: the Cache and the
+	// ClientCache already trace each operation that reaches the backend,
+	// and a span per command costs microseconds on every call.
+	CommandSpans bool
 }
 
 // Validate reports every unusable setting, each matching
@@ -158,6 +173,13 @@ func (o Options) Or(fallback Options) Options {
 	o.ClientName = or(o.ClientName, fallback.ClientName)
 	o.ConnMaxLifetime = or(o.ConnMaxLifetime, fallback.ConnMaxLifetime)
 	o.ConnMaxIdleTime = or(o.ConnMaxIdleTime, fallback.ConnMaxIdleTime)
+	if o.MeterProvider == nil {
+		o.MeterProvider = fallback.MeterProvider
+	}
+	if o.TracerProvider == nil {
+		o.TracerProvider = fallback.TracerProvider
+	}
+	o.CommandSpans = o.CommandSpans || fallback.CommandSpans
 	return o
 }
 

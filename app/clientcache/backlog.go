@@ -26,9 +26,9 @@ import (
 // load per hit, and a pause of a few tens of microseconds per invalidation
 // while the process is saturated; nothing otherwise.
 const (
-	backlogEvery    = 1<<8 - 1               // mask of a shard's hit count
-	backlogInterval = 25 * time.Microsecond  // between two checks
-	maxYield        = time.Millisecond       // bound of one wait
+	backlogEvery    = 1<<8 - 1              // mask of a shard's hit count
+	backlogInterval = 25 * time.Microsecond // between two checks
+	maxYield        = time.Millisecond      // bound of one wait
 )
 
 // checkBacklog asks the store for waiting I/O, at most once per

@@ -317,7 +317,7 @@ func (c *ClientCache) endSpan(span trace.Span, err error, hit, missOK bool) {
 		span.SetAttributes(attribute.Bool(spanAttrHit, true))
 	}
 	if err != nil && !(missOK && errors.Is(err, domain.ErrNotFound)) {
-		typ := errorType(err)
+		typ := domain.ErrorType(err)
 		msg := typ
 		if c.tel.keyAttrs {
 			msg = err.Error()
@@ -328,29 +328,6 @@ func (c *ClientCache) endSpan(span trace.Span, err error, hit, missOK bool) {
 		span.SetAttributes(attribute.String(spanAttrErr, typ))
 	}
 	span.End()
-}
-
-// errorType is the error.type of err: the domain error it matches.
-func errorType(err error) string {
-	for _, k := range []struct {
-		err  error
-		name string
-	}{
-		{context.Canceled, "canceled"},
-		{context.DeadlineExceeded, "deadline_exceeded"},
-		{domain.ErrRefused, "refused"},
-		{domain.ErrUnavailable, "unavailable"},
-		{domain.ErrNotFound, "not_found"},
-		{domain.ErrWrongType, "wrong_type"},
-		{domain.ErrInvalidArgument, "invalid_argument"},
-		{domain.ErrNotSupported, "not_supported"},
-		{domain.ErrClosed, "closed"},
-	} {
-		if errors.Is(err, k.err) {
-			return k.name
-		}
-	}
-	return "_OTHER"
 }
 
 // trimSite is the caller's part of the full key k (without "<site>|").
