@@ -128,8 +128,8 @@ func (v View) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	return nil
 }
 
-// View returns the printable form of o: the password redacted, TLS shown
-// as whether it is on.
+// View returns the printable form of o: the password redacted, TLS and the
+// telemetry providers shown as whether they are set.
 func (o Options) View() View {
 	return View{Type: "connection.Options", Fields: []Field{
 		{"Username", o.Username},
@@ -146,6 +146,9 @@ func (o Options) View() View {
 		{"ClientName", o.ClientName},
 		{"ConnMaxLifetime", o.ConnMaxLifetime},
 		{"ConnMaxIdleTime", o.ConnMaxIdleTime},
+		{"MeterProvider", o.MeterProvider != nil},
+		{"TracerProvider", o.TracerProvider != nil},
+		{"CommandSpans", o.CommandSpans},
 	}}
 }
 
