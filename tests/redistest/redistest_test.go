@@ -124,6 +124,11 @@ func TestStartCluster(t *testing.T) {
 	if _, err := owner.Do("SET", key, "v"); err != nil {
 		t.Fatal(err)
 	}
+	// Replication is asynchronous: without WAIT the kill -9 below can
+	// come before the replica has the key (seen once in CI).
+	if got, err := owner.Do("WAIT", "1", "5000"); err != nil || got != "1" {
+		t.Fatalf("WAIT 1 5000 on %s = %q, %v; want 1 replica", owner.Addr(), got, err)
+	}
 	if got, err := c.MasterFor(key+":sug").Do("FT.SUGADD", key+":sug", "hello", "1"); err != nil || got != "1" {
 		t.Fatalf("FT.SUGADD = %q, %v; want 1", got, err)
 	}
