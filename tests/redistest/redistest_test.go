@@ -124,10 +124,23 @@ func TestStartCluster(t *testing.T) {
 	if _, err := owner.Do("SET", key, "v"); err != nil {
 		t.Fatal(err)
 	}
-	// Replication is asynchronous: without WAIT the kill -9 below can
-	// come before the replica has the key (seen once in CI).
+	// Replication is asynchronous: the kill -9 below must not come before
+	// the replica has the key (it did once in CI). WAIT alone was not
+	// enough: it once counted an acknowledgement while the replica, just
+	// out of its first sync, still had nothing, so wait for the key there.
 	if got, err := owner.Do("WAIT", "1", "5000"); err != nil || got != "1" {
 		t.Fatalf("WAIT 1 5000 on %s = %q, %v; want 1 replica", owner.Addr(), got, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := c.ReplicaOf(owner).Do("DBSIZE")
+		if err == nil && n != "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the replica of %s still has no key after 10 s: DBSIZE = %q, %v", owner.Addr(), n, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 	if got, err := c.MasterFor(key+":sug").Do("FT.SUGADD", key+":sug", "hello", "1"); err != nil || got != "1" {
 		t.Fatalf("FT.SUGADD = %q, %v; want 1", got, err)
