@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -191,17 +192,25 @@ func (e *endpointSets) options(k setKey) []metric.RecordOption {
 func (h *metricsHook) DialHook(next redis.DialHook) redis.DialHook {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		cn, err := next(ctx, network, addr)
-		if err == nil && h.ep.Load().addr != addr {
+		if err != nil {
+			return cn, err
+		}
+		if _, _, e := net.SplitHostPort(addr); e != nil {
+			// A failover client's hooks see "FailoverClient": its
+			// Dialer resolves the master.
+			addr = cn.RemoteAddr().String()
+		}
+		if h.ep.Load().addr != addr {
 			h.ep.Store(newEndpointSets(addr))
 		}
-		return cn, err
+		return cn, nil
 	}
 }
 
 // ProcessHook records one command, named after it.
 func (h *metricsHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
-		if !h.hist.Enabled(ctx) {
+		if !h.hist.Enabled(ctx) || isHandshake(cmd) {
 			return next(ctx, cmd)
 		}
 		start := time.Now()
@@ -217,7 +226,7 @@ func (h *metricsHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 // says so or when one of its commands did.
 func (h *metricsHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		if !h.hist.Enabled(ctx) {
+		if !h.hist.Enabled(ctx) || slices.ContainsFunc(cmds, isHandshake) {
 			return next(ctx, cmds)
 		}
 		start := time.Now()
@@ -246,6 +255,27 @@ func (h *metricsHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 		h.record(ctx, start, k, failure)
 		return err
 	}
+}
+
+// isHandshake recognises the commands of a connection's handshake, which
+// go-redis sends through the hooks (HELLO, AUTH, CLIENT SETNAME and
+// SETINFO, and the CLIENT TRACKING of a tracked connection's OnConnect):
+// they run inside the call that needed a new connection, whose duration
+// includes them, and a CLIENT SETINFO refused by a Redis < 7.2 would count
+// as a failure on every new connection.
+func isHandshake(cmd redis.Cmder) bool {
+	switch cmd.Name() {
+	case "hello", "auth":
+		return true
+	case "client":
+		if args := cmd.Args(); len(args) > 1 {
+			if sub, ok := args[1].(string); ok {
+				return strings.EqualFold(sub, "setname") || strings.EqualFold(sub, "setinfo") ||
+					strings.EqualFold(sub, "tracking")
+			}
+		}
+	}
+	return false
 }
 
 // record adds the time since start under k's set, with the error type of
