@@ -242,3 +242,43 @@ func keys[V any](m map[string]V) []string {
 	}
 	return out
 }
+
+// TestOperationDurationTracked: a tracking store measures its tracked
+// connections (Fetch, one batch) and the client Failover builds; the
+// listener (Pub/Sub) and the handshakes are not measured.
+func TestOperationDurationTracked(t *testing.T) {
+	ctx := context.Background()
+	r := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r))
+	s, _ := newTracked(t, nil, redisstore.WithTelemetry(mp, nil, false))
+	untrack, err := s.Track(ctx, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer untrack()
+	if err := s.Set(ctx, "k", []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Fetch(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	got := durations(t, r)
+	// CLIENT CACHING, MULTI, PTTL, GET, EXEC on the tracked connection.
+	if got["BATCH"].Count != 1 {
+		t.Errorf("Fetch: BATCH count = %d; have %v", got["BATCH"].Count, keys(got))
+	}
+	for k := range got {
+		// PING: a new tracked connection's check (connPool.open).
+		if k != "SET" && k != "BATCH" && k != "PING" {
+			t.Errorf("unexpected point %q (listener or handshake?)", k)
+		}
+	}
+
+	redisstore.Failover(s)
+	if _, err := s.Get(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	if n := durations(t, r)["GET"].Count; n != 1 {
+		t.Errorf("GET after Failover: count = %d, want 1 (the new client is measured)", n)
+	}
+}
