@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rediscache/rediscache/domain"
@@ -89,6 +90,9 @@ func newTelemetry(o options) *telemetry {
 		metric.WithExplicitBucketBoundaries(durationBuckets...))
 	if err != nil {
 		otel.Handle(err) // hist is still usable: a no-op or the SDK's best effort
+	}
+	if hist == nil { // a provider that breaks the API's contract
+		hist = noop.Float64Histogram{}
 	}
 	return &telemetry{hist: hist, tp: tp, spans: o.commandSpans}
 }
