@@ -225,9 +225,9 @@ func (h *metricsHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 
 // ProcessPipelineHook records a pipeline or a transaction as one call:
-// "BATCH <CMD>" when all its commands are <CMD>, else "BATCH" (a
-// transaction's MULTI and EXEC are not in cmds). It failed when go-redis
-// says so or when one of its commands did.
+// "BATCH <CMD>" when all its commands are <CMD>, else "BATCH". The MULTI
+// and EXEC that wrap a transaction (and a cluster's ASKING) do not count.
+// It failed when go-redis says so or when one of its commands did.
 func (h *metricsHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
 		if !h.hist.Enabled(ctx) || slices.ContainsFunc(cmds, isHandshake) {
@@ -236,12 +236,15 @@ func (h *metricsHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 		start := time.Now()
 		err := next(ctx, cmds)
 		k := setKey{batch: true}
-		for i, cmd := range cmds {
-			if name := cmd.Name(); i == 0 {
-				k.name = name
-			} else if name != k.name {
+		first := true
+		for _, cmd := range cmds {
+			switch name := cmd.Name(); {
+			case name == "multi" || name == "exec" || name == "asking":
+				// go-redis' wrapping of a transaction, not its commands
+			case first:
+				k.name, first = name, false
+			case name != k.name:
 				k.name = ""
-				break
 			}
 		}
 		failure := err

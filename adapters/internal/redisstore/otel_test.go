@@ -129,6 +129,13 @@ func TestOperationDuration(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Incr(ctx, "n")
+		p.Incr(ctx, "n")
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	_, _ = c.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.Get(ctx, "k")
 		p.Get(ctx, "list")
@@ -147,7 +154,8 @@ func TestOperationDuration(t *testing.T) {
 		{"GET|" + domain.ErrorType(wrongType), 1},
 		{"LPUSH", 1},
 		{"BATCH GET", 1},
-		{"BATCH", 1}, // GET and SET in MULTI/EXEC
+		{"BATCH", 1},      // GET and SET in MULTI/EXEC
+		{"BATCH INCR", 1}, // MULTI and EXEC do not count
 		{"BATCH GET|wrong_type", 1},
 	} {
 		dp, ok := got[want.key]
