@@ -204,6 +204,11 @@ func median(ds []time.Duration) time.Duration {
 // without the network (stubHook), where the hook's share is largest:
 //
 //	go test -run XXX -bench Telemetry -benchtime 20000x ./adapters/internal/redisstore/
+//
+// On a shared 2-core VM (loopback, Redis 7.0), measured/bare of the median
+// GET: histogram 1.01-1.03 (noise), histogram+spans 1.08-1.12; without the
+// network the histogram adds ~0.5 µs (mostly the SDK's Record: attribute
+// dedup, bucket search) and no allocation, spans ~1.8 µs and 7 allocations.
 func BenchmarkTelemetry(b *testing.B) {
 	srv := redistest.StartServer(b)
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
