@@ -94,6 +94,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 			redisstore.WithLogger(o.logger),
 			redisstore.WithEndpoint(d.endpoint()),
 			redisstore.WithTrackingPool(d.conn.TrackingPoolSize),
+			redisstore.WithTelemetry(d.conn.MeterProvider, d.conn.TracerProvider, d.conn.CommandSpans),
 			redisstore.WithTopologyRefresh(cfg.TopologyRefresh),
 			redisstore.WithFailoverProbe(cfg.FailoverProbe),
 		),

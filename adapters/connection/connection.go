@@ -91,8 +91,10 @@ type Options struct {
 	ConnMaxIdleTime time.Duration
 	// MeterProvider receives the db.client.operation.duration histogram
 	// of every command the adapter sends (OpenTelemetry's database client
-	// conventions). Default nil: otel.GetMeterProvider(), a no-op until
-	// the host installs one.
+	// conventions), except the listeners' Pub/Sub traffic, connection
+	// handshakes and diagnostics (ARCHITECTURE.md, Backend telemetry).
+	// Default nil: otel.GetMeterProvider(), a no-op until the host
+	// installs one.
 	MeterProvider metric.MeterProvider
 	// TracerProvider receives the command spans when CommandSpans is
 	// set. Default nil: otel.GetTracerProvider().

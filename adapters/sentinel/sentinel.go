@@ -96,6 +96,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 		redisstore.WithLogger(o.logger),
 		redisstore.WithEndpoint(d.endpoint()),
 		redisstore.WithTrackingPool(cfg.Connection.WithDefaults().TrackingPoolSize),
+		redisstore.WithTelemetry(cfg.Connection.MeterProvider, cfg.Connection.TracerProvider, cfg.Connection.CommandSpans),
 	)
 	d.watch.setFailover(func() { redisstore.Failover(rs) })
 	return &Store{rs: rs, d: d}, nil

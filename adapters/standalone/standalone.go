@@ -94,6 +94,7 @@ func New(cfg Config, opts ...Option) (*Store, error) {
 		redisstore.WithLogger(o.logger),
 		redisstore.WithEndpoint(ep),
 		redisstore.WithTrackingPool(conn.TrackingPoolSize),
+		redisstore.WithTelemetry(conn.MeterProvider, conn.TracerProvider, conn.CommandSpans),
 	)}, nil
 }
 

@@ -8,6 +8,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric/noop"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/rediscache/rediscache/adapters/internal/redisstore"
 	"github.com/rediscache/rediscache/tests/redistest"
@@ -190,4 +193,77 @@ func median(ds []time.Duration) time.Duration {
 	}
 	slices.Sort(ds)
 	return max(ds[len(ds)/2], 1)
+}
+
+// BenchmarkTelemetry measures what the backend call histogram (otel.go)
+// adds to a GET: a store reporting to an SDK MeterProvider against one
+// reporting to a no-op provider (the hook skips the clock), on the same
+// server in the same run, alternated as in BenchmarkInterleaved; and with
+// the command spans of redisotel on top (an SDK TracerProvider that
+// samples every span and exports none). "Overhead" repeats the measure
+// without the network (stubHook), where the hook's share is largest:
+//
+//	go test -run XXX -bench Telemetry -benchtime 20000x ./adapters/internal/redisstore/
+//
+// On a shared 2-core VM (loopback, Redis 7.0), measured/bare of the median
+// GET: histogram 1.01-1.03 (noise), histogram+spans 1.08-1.12; without the
+// network the histogram adds ~0.5 µs (mostly the SDK's Record: attribute
+// dedup, bucket search) and no allocation, spans ~1.8 µs and 7 allocations.
+func BenchmarkTelemetry(b *testing.B) {
+	srv := redistest.StartServer(b)
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	tp := sdktrace.NewTracerProvider()
+	b.Cleanup(func() {
+		_ = mp.Shutdown(context.Background())
+		_ = tp.Shutdown(context.Background())
+	})
+	ctx := context.Background()
+	build := func(stub bool, opt redisstore.Option) *redisstore.Store {
+		c := redis.NewClient(&redis.Options{Addr: srv.Addr(), Protocol: 2})
+		s := redisstore.New(c, opt)
+		if stub {
+			c.AddHook(stubHook{}) // added last, so innermost: the telemetry hooks run
+		}
+		b.Cleanup(func() { _ = s.Close() })
+		return s
+	}
+	for _, stub := range []bool{false, true} {
+		name := "Get"
+		if stub {
+			name = "Overhead/Get"
+		}
+		bare := build(stub, redisstore.WithTelemetry(noop.NewMeterProvider(), nil, false))
+		if err := bare.Set(ctx, benchKey, benchValue, 0); err != nil {
+			b.Fatal(err)
+		}
+		for _, v := range []struct {
+			name string
+			opt  redisstore.Option
+		}{
+			{"histogram", redisstore.WithTelemetry(mp, nil, false)},
+			{"histogram+spans", redisstore.WithTelemetry(mp, tp, true)},
+		} {
+			measured := build(stub, v.opt)
+			b.Run(name+"/"+v.name, func(b *testing.B) {
+				b.ReportAllocs()
+				var bareD, measuredD []time.Duration
+				for b.Loop() {
+					t0 := time.Now()
+					if _, err := bare.Get(ctx, benchKey); err != nil {
+						b.Fatal(err)
+					}
+					t1 := time.Now()
+					if _, err := measured.Get(ctx, benchKey); err != nil {
+						b.Fatal(err)
+					}
+					bareD = append(bareD, t1.Sub(t0))
+					measuredD = append(measuredD, time.Since(t1))
+				}
+				r, m := median(bareD), median(measuredD)
+				b.ReportMetric(float64(r.Nanoseconds()), "bare-p50-ns")
+				b.ReportMetric(float64(m.Nanoseconds()), "measured-p50-ns")
+				b.ReportMetric(float64(m)/float64(r), "measured/bare")
+			})
+		}
+	}
 }

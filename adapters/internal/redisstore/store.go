@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/rediscache/rediscache/adapters/internal/sinkset"
@@ -60,6 +62,8 @@ type Store struct {
 	// factory builds the extra clients of tracking and broadcast
 	// subscriptions; nil for a store built by New.
 	factory ClientFactory
+	// tel instruments the clients the store measures (otel.go).
+	tel *telemetry
 
 	mu      sync.Mutex // guards subs, retired and closed's transition
 	subs    map[*subscription]struct{}
@@ -84,6 +88,10 @@ type options struct {
 	// (tracking_cluster.go).
 	topologyRefresh time.Duration
 	failoverProbe   time.Duration
+	// meterProvider, tracerProvider, commandSpans: WithTelemetry (otel.go).
+	meterProvider  metric.MeterProvider
+	tracerProvider trace.TracerProvider
+	commandSpans   bool
 }
 
 type optionFunc func(*options)
@@ -127,7 +135,9 @@ func buildOptions(opts []Option) options {
 
 func newStore(client redis.UniversalClient, o options) *Store {
 	s := &Store{logger: o.logger, endpoint: o.endpoint, tracking: o.tracking, prog: newProgress(),
-		subs: make(map[*subscription]struct{}), retired: make(map[redis.UniversalClient]*time.Timer)}
+		subs: make(map[*subscription]struct{}), retired: make(map[redis.UniversalClient]*time.Timer),
+		tel: newTelemetry(o)}
+	s.tel.instrument(client)
 	s.c.Store(&hostClient{client})
 	return s
 }
@@ -156,7 +166,9 @@ func (s *Store) renewClient() {
 	if s.closed.Load() {
 		return
 	}
-	old := s.c.Swap(&hostClient{s.factory(nil, 0)}).UniversalClient
+	c := s.factory(nil, 0)
+	s.tel.instrument(c)
+	old := s.c.Swap(&hostClient{c}).UniversalClient
 	s.retired[old] = time.AfterFunc(retireGrace, func() {
 		s.mu.Lock()
 		_, ok := s.retired[old]

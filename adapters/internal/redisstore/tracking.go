@@ -781,6 +781,7 @@ func (p *connPool) open(ctx context.Context) (*trackedConn, error) {
 	d := &dialOnce{}
 	client := p.sess.tr.factory(p.sess.track, 1)
 	client.AddHook(d)
+	p.sess.tr.s.tel.instrument(client)
 	tc := &trackedConn{client: client, dial: d, lease: domain.NewLease(p.sess.lease)}
 	d.onClose = func() { p.fail(tc, domain.ReasonConnLost) }
 	tc.busy.Store(true)

@@ -505,6 +505,7 @@ func (ct *clusterTracking) readPlain(ctx context.Context, slot int, o *slotOwner
 	n.plainMu.Lock()
 	if n.plain == nil && !n.stopped {
 		n.plain = ct.node(n.addr, nil, ct.s.tracking.poolSize)
+		ct.s.tel.instrument(n.plain)
 	}
 	c := n.plain
 	n.plainMu.Unlock()
