@@ -11,7 +11,7 @@
 #   POLL=spin ./run.sh        # how the staleness reader waits between reads:
 #                             # yield (default), spin, or a duration (20us)
 #   CLUSTER=0 ./run.sh        # skip the cluster section (hits and staleness
-#                             # on a 3-master Redis Cluster, ~1 min more)
+#                             # on a 3-master Redis Cluster, 1–2 min more)
 #
 # The raw `go test` outputs are kept in $OUT (hit.txt, staleness.txt,
 # cluster-hit.txt, cluster-staleness.txt), in
