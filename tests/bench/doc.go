@@ -6,6 +6,9 @@
 //     map lookup as the reference and otter's GetIfPresent;
 //   - BenchmarkStaleness: the time from another client's write returning to
 //     the first cached read returning the new value;
+//   - BenchmarkClusterHit, BenchmarkClusterStaleness: the same two on a
+//     Redis Cluster, the ClientCache over adapters/cluster beside rueidis'
+//     cluster client (go-redis' cache is standalone-only);
 //   - BenchmarkStalenessUnderLoad: the same while readers saturate every
 //     CPU with hits;
 //   - TestHitRatio: the hit ratio of the ClientCache (its local store's

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/maypok86/otter/v2"
+	"github.com/redis/rueidis"
 
 	"github.com/rediscache/rediscache/app/clientcache"
 )
@@ -53,31 +54,7 @@ func BenchmarkHit(b *testing.B) {
 	writer := newWriter(b, addr)
 	keys := benchKeys("hit:", hitKeys)
 
-	b.Run("baseline-rwmutex-map", func(b *testing.B) {
-		var mu sync.RWMutex
-		m := make(map[string]any, len(keys))
-		for _, k := range keys {
-			m[k] = hitValue(k)
-		}
-		var seq atomic.Uint64
-		b.ReportAllocs()
-		b.ResetTimer()
-		cpu := cpuTime()
-		b.RunParallel(func(pb *testing.PB) {
-			i := start(&seq)
-			for pb.Next() {
-				mu.RLock()
-				v, ok := m[keys[i&(hitKeys-1)]]
-				mu.RUnlock()
-				if s, _ := v.(string); !ok || s == "" {
-					b.Error("baseline: missing key")
-					return
-				}
-				i++
-			}
-		})
-		reportCPU(b, cpu)
-	})
+	b.Run("baseline-rwmutex-map", baselineHit(keys))
 
 	// otter v2's GetIfPresent, the best-kept Go in-process cache, bounded
 	// at twice the keys: half full, where it starts recording its reads.
@@ -103,58 +80,13 @@ func BenchmarkHit(b *testing.B) {
 		reportCPU(b, cpu)
 	})
 
-	ccBench := func(p peer, site *clientcache.Site) func(b *testing.B) {
-		cc := site.ClientCache()
-		warmUp(b, p, keys, hitValue)
-		return func(b *testing.B) {
-			misses := cc.Statistics().Misses
-			var seq atomic.Uint64
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := cpuTime()
-			b.RunParallel(func(pb *testing.PB) {
-				i := start(&seq)
-				for pb.Next() {
-					s, err := clientcache.GetValue[string](ctx, site, keys[i&(hitKeys-1)])
-					if err != nil || s == "" {
-						b.Errorf("%s: %q, %v", p.name, s, err)
-						return
-					}
-					i++
-				}
-			})
-			b.StopTimer()
-			reportCPU(b, cpu)
-			if n := cc.Statistics().Misses - misses; n > 0 {
-				b.Errorf("%s: %d reads missed the local cache", p.name, n)
-			}
-		}
-	}
 	pTracked, ccTracked := newRediscacheTracked(b, addr, writer)
-	b.Run("rediscache", ccBench(pTracked, ccTracked))
+	b.Run("rediscache", clientCacheHit(b, pTracked, ccTracked, keys))
 	pMem, ccMem := newRediscacheMemory(b)
-	b.Run("rediscache-memory", ccBench(pMem, ccMem))
+	b.Run("rediscache-memory", clientCacheHit(b, pMem, ccMem, keys))
 
-	pRueidis, rc := newRueidis(b, addr, writer)
-	warmUp(b, pRueidis, keys, hitValue)
-	b.Run("rueidis-DoCache", func(b *testing.B) {
-		var seq atomic.Uint64
-		b.ReportAllocs()
-		b.ResetTimer()
-		cpu := cpuTime()
-		b.RunParallel(func(pb *testing.PB) {
-			i := start(&seq)
-			for pb.Next() {
-				s, err := rc.DoCache(ctx, rc.B().Get().Key(keys[i&(hitKeys-1)]).Cache(), time.Minute).ToString()
-				if err != nil || s == "" {
-					b.Errorf("rueidis: %q, %v", s, err)
-					return
-				}
-				i++
-			}
-		})
-		reportCPU(b, cpu)
-	})
+	pRueidis, rc := newRueidis(b, rueidisAt(addr), writer)
+	b.Run("rueidis-DoCache", rueidisHit(b, pRueidis, rc, keys))
 
 	pGoRedis, gc := newGoRedisCSC(b, addr, writer)
 	warmUp(b, pGoRedis, keys, hitValue)
@@ -181,4 +113,90 @@ func BenchmarkHit(b *testing.B) {
 			b.Errorf("go-redis-CSC: %d reads missed the local cache", n)
 		}
 	})
+}
+
+// baselineHit is the reference loop: the same lookup of keys in a map
+// guarded by one sync.RWMutex.
+func baselineHit(keys []string) func(b *testing.B) {
+	return func(b *testing.B) {
+		var mu sync.RWMutex
+		m := make(map[string]any, len(keys))
+		for _, k := range keys {
+			m[k] = hitValue(k)
+		}
+		var seq atomic.Uint64
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := cpuTime()
+		b.RunParallel(func(pb *testing.PB) {
+			i := start(&seq)
+			for pb.Next() {
+				mu.RLock()
+				v, ok := m[keys[i&(hitKeys-1)]]
+				mu.RUnlock()
+				if s, _ := v.(string); !ok || s == "" {
+					b.Error("baseline: missing key")
+					return
+				}
+				i++
+			}
+		})
+		reportCPU(b, cpu)
+	}
+}
+
+// clientCacheHit warms p (a ClientCache peer on site) with keys and returns
+// the hit loop over them, which fails if any read missed the local cache.
+func clientCacheHit(tb testing.TB, p peer, site *clientcache.Site, keys []string) func(b *testing.B) {
+	cc := site.ClientCache()
+	warmUp(tb, p, keys, hitValue)
+	return func(b *testing.B) {
+		ctx := context.Background()
+		misses := cc.Statistics().Misses
+		var seq atomic.Uint64
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := cpuTime()
+		b.RunParallel(func(pb *testing.PB) {
+			i := start(&seq)
+			for pb.Next() {
+				s, err := clientcache.GetValue[string](ctx, site, keys[i&(hitKeys-1)])
+				if err != nil || s == "" {
+					b.Errorf("%s: %q, %v", p.name, s, err)
+					return
+				}
+				i++
+			}
+		})
+		b.StopTimer()
+		reportCPU(b, cpu)
+		if n := cc.Statistics().Misses - misses; n > 0 {
+			b.Errorf("%s: %d reads missed the local cache", p.name, n)
+		}
+	}
+}
+
+// rueidisHit warms p (the rueidis peer of rc) with keys and returns the
+// DoCache hit loop over them.
+func rueidisHit(tb testing.TB, p peer, rc rueidis.Client, keys []string) func(b *testing.B) {
+	warmUp(tb, p, keys, hitValue)
+	return func(b *testing.B) {
+		ctx := context.Background()
+		var seq atomic.Uint64
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := cpuTime()
+		b.RunParallel(func(pb *testing.PB) {
+			i := start(&seq)
+			for pb.Next() {
+				s, err := rc.DoCache(ctx, rc.B().Get().Key(keys[i&(hitKeys-1)]).Cache(), time.Minute).ToString()
+				if err != nil || s == "" {
+					b.Errorf("%s: %q, %v", p.name, s, err)
+					return
+				}
+				i++
+			}
+		})
+		reportCPU(b, cpu)
+	}
 }

@@ -48,7 +48,7 @@ func BenchmarkStalenessUnderLoad(b *testing.B) {
 	initial := func(string) string { return "v0" }
 
 	pTracked, _ := newRediscacheTracked(b, addr, writer)
-	pRueidis, _ := newRueidis(b, addr, writer)
+	pRueidis, _ := newRueidis(b, rueidisAt(addr), writer)
 	for _, p := range []peer{pTracked, pRueidis} {
 		warmUp(b, p, keys, initial)
 		b.Run(p.name, func(b *testing.B) { stalenessUnderLoad(b, p, keys) })

@@ -132,11 +132,20 @@ func newRediscacheMemory(tb testing.TB) (peer, *clientcache.Site) {
 	}), s
 }
 
+// rueidisAt is the rueidis option for the deployment at addrs (one
+// standalone server, or the seed nodes of a cluster), default settings.
+func rueidisAt(addrs ...string) rueidis.ClientOption {
+	return rueidis.ClientOption{InitAddress: addrs}
+}
+
 // newRueidis is a rueidis client with its default client-side cache
-// (RESP3, CLIENT TRACKING ON OPTIN, in-band invalidations).
-func newRueidis(tb testing.TB, addr string, writer *redis.Client) (peer, rueidis.Client) {
+// (RESP3, CLIENT TRACKING ON OPTIN, in-band invalidations), built from opt:
+// standalone or cluster (rueidis picks its cluster client when the seed
+// node is in cluster mode). writer is the uncached client of the same
+// deployment.
+func newRueidis(tb testing.TB, opt rueidis.ClientOption, writer redis.Cmdable) (peer, rueidis.Client) {
 	tb.Helper()
-	client, err := rueidis.NewClient(rueidis.ClientOption{InitAddress: []string{addr}})
+	client, err := rueidis.NewClient(opt)
 	if err != nil {
 		tb.Fatalf("rueidis: %v", err)
 	}

@@ -10,8 +10,11 @@
 #   CPUS=2 ./run.sh           # -cpu of the hit benchmarks (default 1,2)
 #   POLL=spin ./run.sh        # how the staleness reader waits between reads:
 #                             # yield (default), spin, or a duration (20us)
+#   CLUSTER=0 ./run.sh        # skip the cluster section (hits and staleness
+#                             # on a 3-master Redis Cluster, 1–2 min more)
 #
-# The raw `go test` outputs are kept in $OUT (hit.txt, staleness.txt), in
+# The raw `go test` outputs are kept in $OUT (hit.txt, staleness.txt,
+# cluster-hit.txt, cluster-staleness.txt), in
 # the format benchstat reads; if benchstat is on PATH its table is printed
 # too.
 set -euo pipefail
@@ -23,6 +26,7 @@ SAMPLES=${SAMPLES:-2000}
 BENCHTIME=${BENCHTIME:-1s}
 CPUS=${CPUS:-1,2}
 POLL=${POLL:-yield}
+CLUSTER=${CLUSTER:-1}
 OUT=${OUT:-$(mktemp -d -t rediscache-bench.XXXXXX)}
 mkdir -p "$OUT"
 
@@ -41,10 +45,25 @@ go test -run '^$' -bench '^BenchmarkStaleness$' -benchtime "${SAMPLES}x" -count 
 echo
 awk -f summary.awk "$OUT/staleness.txt"
 
+if [ "$CLUSTER" != 0 ]; then
+	echo
+	echo "## Cluster: local hit, parallel (go test -bench ClusterHit -benchmem -count $COUNT -benchtime $BENCHTIME -cpu $CPUS)"
+	go test -run '^$' -bench '^BenchmarkClusterHit$' -benchmem -count "$COUNT" -benchtime "$BENCHTIME" -cpu "$CPUS" | tee "$OUT/cluster-hit.txt"
+	echo
+	awk -v baseline=baseline-rwmutex-map -f summary.awk "$OUT/cluster-hit.txt"
+
+	echo
+	echo "## Cluster: staleness window (go test -bench ClusterStaleness -benchtime ${SAMPLES}x -count $SCOUNT -args -poll=$POLL)"
+	go test -run '^$' -bench '^BenchmarkClusterStaleness$' -benchtime "${SAMPLES}x" -count "$SCOUNT" -timeout 10m -args -poll="$POLL" | tee "$OUT/cluster-staleness.txt"
+	echo
+	awk -f summary.awk "$OUT/cluster-staleness.txt"
+fi
+
 if command -v benchstat >/dev/null 2>&1; then
 	echo
-	benchstat "$OUT/hit.txt"
-	benchstat "$OUT/staleness.txt"
+	for f in hit staleness cluster-hit cluster-staleness; do
+		if [ -f "$OUT/$f.txt" ]; then benchstat "$OUT/$f.txt"; fi
+	done
 fi
 echo
 echo "# load after the run: $(cut -d' ' -f1-3 /proc/loadavg)"

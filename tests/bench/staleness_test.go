@@ -73,7 +73,7 @@ func BenchmarkStaleness(b *testing.B) {
 
 	pTracked, _ := newRediscacheTracked(b, addr, writer)
 	pMem, _ := newRediscacheMemory(b)
-	pRueidis, _ := newRueidis(b, addr, writer)
+	pRueidis, _ := newRueidis(b, rueidisAt(addr), writer)
 	pGoRedis, _ := newGoRedisCSC(b, addr, writer)
 	for _, p := range []peer{pTracked, pRueidis, pGoRedis, pMem} {
 		warmUp(b, p, keys, initial)
