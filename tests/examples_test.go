@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,6 +130,38 @@ var _ = Describe("examples", Ordered, Label("examples"), func() {
 		defer resp.Body.Close()
 		stats, _ := io.ReadAll(resp.Body)
 		Expect(string(stats)).To(ContainSubstring(`"Healthy":true`))
+
+		// /metrics, scraped over HTTP, shows what the requests did: b's
+		// hits climb with every repeated read, its backend calls are timed.
+		scrape := func() string {
+			resp, err := http.Get(b + "/metrics")
+			Expect(err).NotTo(HaveOccurred())
+			defer resp.Body.Close()
+			Expect(resp.StatusCode).To(Equal(http.StatusOK))
+			body, err := io.ReadAll(resp.Body)
+			Expect(err).NotTo(HaveOccurred())
+			return string(body)
+		}
+		counter := func(metrics, name string) int {
+			GinkgoHelper()
+			re := regexp.MustCompile(`(?m)^` + name + `\{[^}]*site="` + regexp.QuoteMeta(site) + `"[^}]*\} (\d+)`)
+			m := re.FindStringSubmatch(metrics)
+			Expect(m).NotTo(BeNil(), "no %s for site %s in /metrics:\n%s", name, site, metrics)
+			n, err := strconv.Atoi(m[1])
+			Expect(err).NotTo(HaveOccurred())
+			return n
+		}
+		before := scrape()
+		hits, misses := counter(before, "rediscache_clientcache_hits_total"), counter(before, "rediscache_clientcache_misses_total")
+		Expect(misses).To(BeNumerically(">=", 1))
+		for range 5 {
+			Expect(get(b)).To(Equal(`"light"`))
+		}
+		after := scrape()
+		Expect(counter(after, "rediscache_clientcache_hits_total")).To(BeNumerically(">=", hits+5))
+		Expect(counter(after, "rediscache_clientcache_misses_total")).To(Equal(misses))
+		Expect(after).To(MatchRegexp(`(?m)^rediscache_clientcache_healthy\{[^}]*\} 1$`))
+		Expect(after).To(MatchRegexp(`db_client_operation_duration_seconds_count\{[^}]*db_operation_name="[A-Z]`))
 	})
 })
 

@@ -10,6 +10,14 @@
 //	curl -X PUT -d '"light"' 127.0.0.1:8081/settings/theme
 //	curl 127.0.0.1:8082/settings/theme    # "light": the local copy was invalidated
 //	curl 127.0.0.1:8082/stats
+//	curl -s 127.0.0.1:8082/metrics | grep rediscache_   # the same, for Prometheus
+//
+// /metrics serves the cache's OpenTelemetry metrics (hits and misses per
+// site, invalidations, flushes by reason, entries, bytes, health, backend
+// call durations) through OpenTelemetry's Prometheus exporter: the host
+// provides a metric.MeterProvider to fx and the module reports through it.
+// The hit ratio is rediscache_clientcache_hits_total over hits plus
+// rediscache_clientcache_misses_total; watch it climb as requests repeat.
 //
 // Configuration comes from the environment (see fxmodule.ConfigFromEnv).
 package main
@@ -24,6 +32,10 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.uber.org/fx"
 	"go.uber.org/fx/fxevent"
 	"go.uber.org/zap"
@@ -37,6 +49,7 @@ import (
 func main() {
 	fx.New(
 		fx.Provide(zap.NewProduction),
+		fx.Provide(newMeterProvider), // the module picks it up from the graph
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger { return &fxevent.ZapLogger{Logger: log.Named("fx")} }),
 		fxmodule.FromEnv,
 		fxmodule.Module,
@@ -44,6 +57,20 @@ func main() {
 		fx.Provide(newMux),
 		fx.Invoke(serve),
 	).Run()
+}
+
+// newMeterProvider is the host's OpenTelemetry MeterProvider, read by the
+// Prometheus exporter (which registers with Prometheus' default registry,
+// served by promhttp.Handler on /metrics). It is flushed and shut down when
+// the app stops.
+func newMeterProvider(lc fx.Lifecycle) (metric.MeterProvider, error) {
+	exporter, err := prometheus.New()
+	if err != nil {
+		return nil, err
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	lc.Append(fx.StopHook(mp.Shutdown))
+	return mp, nil
 }
 
 // newMux routes the settings API onto the (client-cached) Cache.
@@ -73,6 +100,7 @@ func newMux(cache *app.Cache, cc *clientcache.ClientCache) *http.ServeMux {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(cc.Statistics())
