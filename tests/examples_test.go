@@ -160,7 +160,7 @@ var _ = Describe("examples", Ordered, Label("examples"), func() {
 		after := scrape()
 		Expect(counter(after, "rediscache_clientcache_hits_total")).To(BeNumerically(">=", hits+5))
 		Expect(counter(after, "rediscache_clientcache_misses_total")).To(Equal(misses))
-		Expect(after).To(MatchRegexp(`(?m)^rediscache_clientcache_healthy\{[^}]*\} 1$`))
+		Expect(after).To(MatchRegexp(`(?m)^rediscache_clientcache_healthy(_ratio)?\{[^}]*\} 1$`))
 		Expect(after).To(MatchRegexp(`db_client_operation_duration_seconds_count\{[^}]*db_operation_name="[A-Z]`))
 	})
 })
