@@ -11,12 +11,12 @@ import (
 	"weak"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rediscache/rediscache/app"
 	"github.com/rediscache/rediscache/app/internal/sitelimit"
+	"github.com/rediscache/rediscache/app/internal/spans"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
 )
@@ -145,7 +145,6 @@ const (
 	spanAttrSite   = "rediscache.site"
 	spanAttrHit    = "rediscache.hit"
 	spanAttrKey    = "rediscache.key"
-	spanAttrErr    = "error.type"
 )
 
 // telemetry is the ClientCache's span settings.
@@ -309,15 +308,7 @@ func (c *ClientCache) endSpan(span trace.Span, err error, hit, missOK bool) {
 		span.SetAttributes(attribute.Bool(spanAttrHit, true))
 	}
 	if err != nil && !(missOK && errors.Is(err, domain.ErrNotFound)) {
-		typ := domain.ErrorType(err)
-		msg := typ
-		if c.tel.keyAttrs {
-			msg = err.Error()
-		}
-		span.AddEvent("exception", trace.WithAttributes(attribute.String("exception.type", typ),
-			attribute.String("exception.message", msg)))
-		span.SetStatus(codes.Error, msg)
-		span.SetAttributes(attribute.String(spanAttrErr, typ))
+		spans.RecordError(span, err, c.tel.keyAttrs)
 	}
 	span.End()
 }
