@@ -42,6 +42,10 @@ type Cache struct {
 	site  string
 	codec ports.Codec
 	log   *zap.Logger
+	// telCfg is WithTelemetry's setting, tel what it built (nil: report
+	// nothing).
+	telCfg *Telemetry
+	tel    *cacheTelemetry
 
 	absorbed absorbed
 }
@@ -64,6 +68,13 @@ func New(store ports.Store, cfg Config, opts ...CacheOption) (*Cache, error) {
 		}
 	}
 	c.log = c.log.Named("rediscache")
+	if c.telCfg != nil {
+		t, err := newCacheTelemetry(*c.telCfg, c.site)
+		if err != nil {
+			return nil, fmt.Errorf("rediscache telemetry: %w", err)
+		}
+		c.tel = t
+	}
 	return c, nil
 }
 
@@ -121,11 +132,16 @@ func (c *Cache) SetValue(ctx context.Context, key string, v any, opts ...Option)
 	if err != nil {
 		return err
 	}
-	return c.SetRaw(ctx, key, data, opts...)
+	return c.setRaw(ctx, "rediscache.SetValue", key, data, opts)
 }
 
 // SetRaw stores already encoded bytes under key, like SetValue.
 func (c *Cache) SetRaw(ctx context.Context, key string, data []byte, opts ...Option) error {
+	return c.setRaw(ctx, "rediscache.SetRaw", key, data, opts)
+}
+
+// setRaw is SetRaw traced as op.
+func (c *Cache) setRaw(ctx context.Context, op, key string, data []byte, opts []Option) (err error) {
 	o := collect(opts)
 	k, err := domain.MakeKey(c.site, key, o.scope)
 	if err != nil {
@@ -134,6 +150,8 @@ func (c *Cache) SetRaw(ctx context.Context, key string, data []byte, opts ...Opt
 	if err := domain.ValidateTTL(o.ttl); err != nil {
 		return err
 	}
+	ctx, span := c.start(ctx, op, key)
+	defer c.end(span, &err)
 	if err := c.store.Set(ctx, k, data, o.ttl); err != nil {
 		requestCacheFrom(ctx).forget(k)
 		return err
@@ -154,17 +172,33 @@ func (c *Cache) GetRaw(ctx context.Context, key string, opts ...Option) ([]byte,
 	if err != nil {
 		return nil, err
 	}
-	return c.getMade(ctx, k, o)
+	if data, err, ok := c.getLocal(ctx, k); ok {
+		c.localHit(ctx, "rediscache.GetRaw", key)
+		return data, err
+	}
+	ctx, span := c.start(ctx, "rediscache.GetRaw", key)
+	data, err := c.getMade(ctx, k, o)
+	c.endRead(span, &err, err == nil)
+	return data, err
 }
 
+// getLocal answers a read of k from the request-local cache, when ctx
+// carries one that saw k (ok).
+func (c *Cache) getLocal(ctx context.Context, k string) (data []byte, err error, ok bool) {
+	lv, ok := requestCacheFrom(ctx).get(k)
+	switch {
+	case !ok:
+		return nil, nil, false
+	case !lv.found:
+		return nil, fmt.Errorf("get %q: %w", k, domain.ErrNotFound), true
+	}
+	return lv.data, nil, true
+}
+
+// getMade reads k from the backend (the request-local cache already
+// missed) and remembers what it finds.
 func (c *Cache) getMade(ctx context.Context, k string, o callOptions) ([]byte, error) {
 	rc := requestCacheFrom(ctx)
-	if lv, ok := rc.get(k); ok {
-		if !lv.found {
-			return nil, fmt.Errorf("get %q: %w", k, domain.ErrNotFound)
-		}
-		return lv.data, nil
-	}
 	data, err := c.store.Get(ctx, k)
 	switch {
 	case err == nil:
@@ -191,7 +225,7 @@ func (c *Cache) getMade(ctx context.Context, k string, o callOptions) ([]byte, e
 // cache. Such failures are logged here, once per episode: the first one
 // (Warn), and the next successful store (Info); not per call. An error from
 // gen is returned as is and nothing is stored.
-func (c *Cache) GetOrGenerateRaw(ctx context.Context, key string, gen func(context.Context) ([]byte, error), opts ...Option) ([]byte, error) {
+func (c *Cache) GetOrGenerateRaw(ctx context.Context, key string, gen func(context.Context) ([]byte, error), opts ...Option) (_ []byte, err error) {
 	if gen == nil {
 		return nil, errNilGenerator
 	}
@@ -203,9 +237,20 @@ func (c *Cache) GetOrGenerateRaw(ctx context.Context, key string, gen func(conte
 	if err := domain.ValidateTTL(o.ttl); err != nil {
 		return nil, err
 	}
-	data, err := c.getMade(ctx, k, o)
+	data, err, local := c.getLocal(ctx, k)
+	if local && err == nil {
+		c.localHit(ctx, "rediscache.GetOrGenerateRaw", key)
+		return data, nil
+	}
+	ctx, span := c.start(ctx, "rediscache.GetOrGenerateRaw", key)
+	hit := false
+	defer func() { c.endRead(span, &err, hit) }()
+	if !local { // a miss the request-local cache remembers runs gen too (K4)
+		data, err = c.getMade(ctx, k, o)
+	}
 	switch {
 	case err == nil:
+		hit = true
 		return data, nil
 	case errors.Is(err, domain.ErrNotFound), errors.Is(err, domain.ErrUnavailable):
 	default:
@@ -214,19 +259,24 @@ func (c *Cache) GetOrGenerateRaw(ctx context.Context, key string, gen func(conte
 	readErr := err
 	data, err = gen(ctx)
 	if err != nil {
+		c.generated(ctx, false)
 		return nil, err
 	}
 	if errors.Is(readErr, domain.ErrUnavailable) {
+		c.generated(ctx, true)
 		c.absorb(key, readErr)
 		return data, nil
 	}
 	if err := c.store.Set(ctx, k, data, o.ttl); err != nil {
 		if !errors.Is(err, domain.ErrUnavailable) {
+			c.generated(ctx, false)
 			return nil, err
 		}
+		c.generated(ctx, true)
 		c.absorb(key, err)
 		return data, nil
 	}
+	c.generated(ctx, false)
 	c.stored()
 	if !o.expires {
 		requestCacheFrom(ctx).put(k, data, true)
@@ -238,23 +288,30 @@ func (c *Cache) GetOrGenerateRaw(ctx context.Context, key string, gen func(conte
 
 // ExpireKey sets the lifetime of an existing key (0 removes its expiry) and
 // reports whether the key existed.
-func (c *Cache) ExpireKey(ctx context.Context, key string, ttl time.Duration, opts ...Option) (bool, error) {
+func (c *Cache) ExpireKey(ctx context.Context, key string, ttl time.Duration, opts ...Option) (_ bool, err error) {
 	k, err := domain.MakeKey(c.site, key, collect(opts).scope)
 	if err != nil {
 		return false, err
 	}
+	ctx, span := c.start(ctx, "rediscache.ExpireKey", key)
+	defer c.end(span, &err)
 	return c.store.Expire(ctx, k, ttl)
 }
 
 // Exists reports whether key exists in the backend (the request-local cache
 // is not consulted). A value stored as JSON null exists.
 func (c *Cache) Exists(ctx context.Context, key string, opts ...Option) (bool, error) {
-	n, err := c.CountExisting(ctx, []string{key}, opts...)
+	n, err := c.countExisting(ctx, "rediscache.Exists", []string{key}, opts)
 	return n > 0, err
 }
 
 // CountExisting returns how many of keys exist (Frappe's exists(*names)).
 func (c *Cache) CountExisting(ctx context.Context, keys []string, opts ...Option) (int64, error) {
+	return c.countExisting(ctx, "rediscache.CountExisting", keys, opts)
+}
+
+// countExisting is CountExisting traced as op.
+func (c *Cache) countExisting(ctx context.Context, op string, keys []string, opts []Option) (_ int64, err error) {
 	if len(keys) == 0 {
 		return 0, nil
 	}
@@ -262,22 +319,29 @@ func (c *Cache) CountExisting(ctx context.Context, keys []string, opts ...Option
 	if err != nil {
 		return 0, err
 	}
+	ctx, span := c.start(ctx, op, oneKey(keys))
+	defer c.end(span, &err)
 	return c.store.Exists(ctx, made...)
 }
 
 // DeleteValue removes key (a value, hash, list or set) with UNLINK, and from
 // the request-local cache.
 func (c *Cache) DeleteValue(ctx context.Context, key string, opts ...Option) error {
-	return c.DeleteValues(ctx, []string{key}, opts...)
+	return c.deleteValues(ctx, "rediscache.DeleteValue", []string{key}, opts)
 }
 
 // DeleteKey is DeleteValue, as in Frappe.
 func (c *Cache) DeleteKey(ctx context.Context, key string, opts ...Option) error {
-	return c.DeleteValue(ctx, key, opts...)
+	return c.deleteValues(ctx, "rediscache.DeleteKey", []string{key}, opts)
 }
 
 // DeleteValues removes keys in one UNLINK. No keys is a no-op.
 func (c *Cache) DeleteValues(ctx context.Context, keys []string, opts ...Option) error {
+	return c.deleteValues(ctx, "rediscache.DeleteValues", keys, opts)
+}
+
+// deleteValues is DeleteValues traced as op.
+func (c *Cache) deleteValues(ctx context.Context, op string, keys []string, opts []Option) (err error) {
 	if len(keys) == 0 {
 		return nil
 	}
@@ -286,6 +350,17 @@ func (c *Cache) DeleteValues(ctx context.Context, keys []string, opts ...Option)
 		return err
 	}
 	requestCacheFrom(ctx).forget(made...)
+	ctx, span := c.start(ctx, op, oneKey(keys))
+	defer c.end(span, &err)
 	_, err = c.store.Del(ctx, made...)
 	return err
+}
+
+// oneKey is the key attribute of an operation on keys: the key when there
+// is one, none for several.
+func oneKey(keys []string) string {
+	if len(keys) == 1 {
+		return keys[0]
+	}
+	return ""
 }

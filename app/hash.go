@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
 )
@@ -19,14 +21,25 @@ func (c *Cache) HSet(ctx context.Context, name, field string, v any, opts ...Opt
 	if err != nil {
 		return err
 	}
-	return c.HSetRaw(ctx, name, field, data, opts...)
+	return c.hsetRaw(ctx, "rediscache.HSet", name, field, data, opts)
 }
 
 // HSetRaw stores already encoded bytes in field of the hash name.
 func (c *Cache) HSetRaw(ctx context.Context, name, field string, data []byte, opts ...Option) error {
+	return c.hsetRaw(ctx, "rediscache.HSetRaw", name, field, data, opts)
+}
+
+// hsetRaw is HSetRaw traced as op (not traced when op is "": the caller's
+// span covers it).
+func (c *Cache) hsetRaw(ctx context.Context, op, name, field string, data []byte, opts []Option) (err error) {
 	k, err := c.hashKey(name, field, opts)
 	if err != nil {
 		return err
+	}
+	if op != "" {
+		var span trace.Span
+		ctx, span = c.start(ctx, op, name)
+		defer c.end(span, &err)
 	}
 	rc := requestCacheFrom(ctx)
 	if err := c.store.HSet(ctx, k, field, data); err != nil {
@@ -45,28 +58,49 @@ func (c *Cache) HGetRaw(ctx context.Context, name, field string, opts ...Option)
 	if err != nil {
 		return nil, err
 	}
-	rc := requestCacheFrom(ctx)
-	if data, ok := rc.hget(k, field); ok {
+	if data, ok := requestCacheFrom(ctx).hget(k, field); ok {
+		c.localHit(ctx, "rediscache.HGetRaw", name)
 		return data, nil
 	}
+	ctx, span := c.start(ctx, "rediscache.HGetRaw", name)
+	data, err := c.hgetMade(ctx, k, field)
+	c.endRead(span, &err, err == nil)
+	return data, err
+}
+
+// hgetMade reads field of the hash k from the backend (the request-local
+// cache already missed) and remembers it.
+func (c *Cache) hgetMade(ctx context.Context, k, field string) ([]byte, error) {
 	data, err := c.store.HGet(ctx, k, field)
 	if err != nil {
 		return nil, err
 	}
-	rc.hput(k, field, data)
+	requestCacheFrom(ctx).hput(k, field, data)
 	return data, nil
 }
 
 // HGetOrGenerateRaw returns field of the hash name; when it is missing it
 // calls gen and stores the result. Backend failures, refusals included, are
 // handled and logged as in GetOrGenerateRaw: the generated value is served.
-func (c *Cache) HGetOrGenerateRaw(ctx context.Context, name, field string, gen func(context.Context) ([]byte, error), opts ...Option) ([]byte, error) {
+func (c *Cache) HGetOrGenerateRaw(ctx context.Context, name, field string, gen func(context.Context) ([]byte, error), opts ...Option) (_ []byte, err error) {
 	if gen == nil {
 		return nil, errNilGenerator
 	}
-	data, err := c.HGetRaw(ctx, name, field, opts...)
+	k, err := c.hashKey(name, field, opts)
+	if err != nil {
+		return nil, err
+	}
+	if data, ok := requestCacheFrom(ctx).hget(k, field); ok {
+		c.localHit(ctx, "rediscache.HGetOrGenerateRaw", name)
+		return data, nil
+	}
+	ctx, span := c.start(ctx, "rediscache.HGetOrGenerateRaw", name)
+	hit := false
+	defer func() { c.endRead(span, &err, hit) }()
+	data, err := c.hgetMade(ctx, k, field)
 	switch {
 	case err == nil:
+		hit = true
 		return data, nil
 	case errors.Is(err, domain.ErrNotFound), errors.Is(err, domain.ErrUnavailable):
 	default:
@@ -74,26 +108,33 @@ func (c *Cache) HGetOrGenerateRaw(ctx context.Context, name, field string, gen f
 	}
 	readErr := err
 	if data, err = gen(ctx); err != nil {
+		c.generated(ctx, false)
 		return nil, err
 	}
 	if errors.Is(readErr, domain.ErrUnavailable) {
+		c.generated(ctx, true)
 		c.absorb(name, readErr)
 		return data, nil
 	}
-	if err := c.HSetRaw(ctx, name, field, data, opts...); err != nil {
+	if err := c.hsetRaw(ctx, "", name, field, data, opts); err != nil {
 		if !errors.Is(err, domain.ErrUnavailable) {
+			c.generated(ctx, false)
 			return nil, err
 		}
+		c.generated(ctx, true)
 		c.absorb(name, err)
 		return data, nil
 	}
+	c.generated(ctx, false)
 	c.stored()
 	return data, nil
 }
 
 // HExists reports whether field exists in the hash name (never from the
 // request-local cache).
-func (c *Cache) HExists(ctx context.Context, name, field string, opts ...Option) (bool, error) {
+func (c *Cache) HExists(ctx context.Context, name, field string, opts ...Option) (_ bool, err error) {
+	ctx, span := c.start(ctx, "rediscache.HExists", name)
+	defer c.end(span, &err)
 	k, err := c.hashKey(name, field, opts)
 	if err != nil {
 		return false, err
@@ -103,7 +144,9 @@ func (c *Cache) HExists(ctx context.Context, name, field string, opts ...Option)
 
 // HGetAllRaw returns every field of the hash name, encoded; empty when it
 // does not exist.
-func (c *Cache) HGetAllRaw(ctx context.Context, name string, opts ...Option) (map[string][]byte, error) {
+func (c *Cache) HGetAllRaw(ctx context.Context, name string, opts ...Option) (_ map[string][]byte, err error) {
+	ctx, span := c.start(ctx, "rediscache.HGetAllRaw", name)
+	defer c.end(span, &err)
 	k, err := c.hashName(name, opts)
 	if err != nil {
 		return nil, err
@@ -112,7 +155,9 @@ func (c *Cache) HGetAllRaw(ctx context.Context, name string, opts ...Option) (ma
 }
 
 // HKeys returns the field names of the hash name.
-func (c *Cache) HKeys(ctx context.Context, name string, opts ...Option) ([]string, error) {
+func (c *Cache) HKeys(ctx context.Context, name string, opts ...Option) (_ []string, err error) {
+	ctx, span := c.start(ctx, "rediscache.HKeys", name)
+	defer c.end(span, &err)
 	k, err := c.hashName(name, opts)
 	if err != nil {
 		return nil, err
@@ -122,7 +167,9 @@ func (c *Cache) HKeys(ctx context.Context, name string, opts ...Option) ([]strin
 
 // HDel removes fields from the hash name in one round trip and returns how
 // many existed. To batch it with other deletions, use a Pipeline.
-func (c *Cache) HDel(ctx context.Context, name string, fields []string, opts ...Option) (int64, error) {
+func (c *Cache) HDel(ctx context.Context, name string, fields []string, opts ...Option) (_ int64, err error) {
+	ctx, span := c.start(ctx, "rediscache.HDel", name)
+	defer c.end(span, &err)
 	p := c.Pipeline()
 	if err := p.HDel(name, fields, opts...); err != nil {
 		return 0, err
@@ -132,7 +179,9 @@ func (c *Cache) HDel(ctx context.Context, name string, fields []string, opts ...
 
 // HDelNames removes field from each hash in names, in one pipeline (Frappe
 // uses it to drop a user from many per-user hashes).
-func (c *Cache) HDelNames(ctx context.Context, names []string, field string, opts ...Option) (int64, error) {
+func (c *Cache) HDelNames(ctx context.Context, names []string, field string, opts ...Option) (_ int64, err error) {
+	ctx, span := c.start(ctx, "rediscache.HDelNames", field)
+	defer c.end(span, &err)
 	p := c.Pipeline()
 	for _, name := range names {
 		if err := p.HDel(name, []string{field}, opts...); err != nil {
@@ -145,14 +194,16 @@ func (c *Cache) HDelNames(ctx context.Context, names []string, field string, opt
 // HDelKeys removes field from every hash whose name starts with prefix (glob
 // rules as in GetKeys), in one pipeline per scanned batch. Frappe's hdel_keys
 // raised TypeError as soon as a key matched (K3).
-func (c *Cache) HDelKeys(ctx context.Context, prefix, field string, opts ...Option) (int64, error) {
+func (c *Cache) HDelKeys(ctx context.Context, prefix, field string, opts ...Option) (_ int64, err error) {
+	ctx, span := c.start(ctx, "rediscache.HDelKeys", field)
+	defer c.end(span, &err)
 	o := collect(opts)
 	if field == "" {
 		return 0, errEmptyField
 	}
 	var n int64
 	rc := requestCacheFrom(ctx)
-	err := c.scan(ctx, prefix, domain.Scope{Shared: o.scope.Shared}, func(made []string) error {
+	err = c.scan(ctx, prefix, domain.Scope{Shared: o.scope.Shared}, func(made []string) error {
 		dels := make([]ports.HashFields, len(made))
 		for i, k := range made {
 			dels[i] = ports.HashFields{Key: k, Fields: []string{field}}

@@ -23,10 +23,12 @@ const scanBatch = 500
 // domain.ErrUnavailable; it does not fall back to the request-local cache
 // with an unescaped regex as Frappe does (K13). Each key is listed once,
 // though SCAN may report a key twice.
-func (c *Cache) GetKeys(ctx context.Context, prefix string, opts ...Option) ([]string, error) {
+func (c *Cache) GetKeys(ctx context.Context, prefix string, opts ...Option) (_ []string, err error) {
+	ctx, span := c.start(ctx, "rediscache.GetKeys", "")
+	defer c.end(span, &err)
 	var keys []string
 	scope := collect(opts).scope
-	err := c.scan(ctx, prefix, scope, func(made []string) error {
+	err = c.scan(ctx, prefix, scope, func(made []string) error {
 		for _, m := range made {
 			if k, ok := domain.TrimKey(c.site, m, scope); ok {
 				keys = append(keys, k)
@@ -47,10 +49,12 @@ func (c *Cache) GetKeys(ctx context.Context, prefix string, opts ...Option) ([]s
 // scanning and unlinking in batches, and returns how many were removed. It
 // holds one batch of keys at a time, whatever the number of keys (a key
 // SCAN reports twice is unlinked twice, and counted once).
-func (c *Cache) DeleteKeys(ctx context.Context, prefix string, opts ...Option) (int64, error) {
+func (c *Cache) DeleteKeys(ctx context.Context, prefix string, opts ...Option) (_ int64, err error) {
+	ctx, span := c.start(ctx, "rediscache.DeleteKeys", "")
+	defer c.end(span, &err)
 	var n int64
 	rc := requestCacheFrom(ctx)
-	err := c.scan(ctx, prefix, collect(opts).scope, func(made []string) error {
+	err = c.scan(ctx, prefix, collect(opts).scope, func(made []string) error {
 		rc.forget(made...)
 		d, err := c.store.Del(ctx, made...)
 		n += d

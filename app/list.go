@@ -14,7 +14,9 @@ func (c *Cache) siteKey(key string) (string, error) {
 }
 
 // LPush prepends values to the list key and returns its new length.
-func (c *Cache) LPush(ctx context.Context, key string, values ...string) (int64, error) {
+func (c *Cache) LPush(ctx context.Context, key string, values ...string) (_ int64, err error) {
+	ctx, span := c.start(ctx, "rediscache.LPush", key)
+	defer c.end(span, &err)
 	k, err := c.siteKey(key)
 	if err != nil {
 		return 0, err
@@ -23,7 +25,9 @@ func (c *Cache) LPush(ctx context.Context, key string, values ...string) (int64,
 }
 
 // RPush appends values to the list key and returns its new length.
-func (c *Cache) RPush(ctx context.Context, key string, values ...string) (int64, error) {
+func (c *Cache) RPush(ctx context.Context, key string, values ...string) (_ int64, err error) {
+	ctx, span := c.start(ctx, "rediscache.RPush", key)
+	defer c.end(span, &err)
 	k, err := c.siteKey(key)
 	if err != nil {
 		return 0, err
@@ -32,7 +36,9 @@ func (c *Cache) RPush(ctx context.Context, key string, values ...string) (int64,
 }
 
 // LPop removes and returns the head of the list key, or domain.ErrNotFound.
-func (c *Cache) LPop(ctx context.Context, key string) (string, error) {
+func (c *Cache) LPop(ctx context.Context, key string) (_ string, err error) {
+	ctx, span := c.start(ctx, "rediscache.LPop", key)
+	defer c.end(span, &err)
 	k, err := c.siteKey(key)
 	if err != nil {
 		return "", err
@@ -41,7 +47,9 @@ func (c *Cache) LPop(ctx context.Context, key string) (string, error) {
 }
 
 // RPop removes and returns the tail of the list key, or domain.ErrNotFound.
-func (c *Cache) RPop(ctx context.Context, key string) (string, error) {
+func (c *Cache) RPop(ctx context.Context, key string) (_ string, err error) {
+	ctx, span := c.start(ctx, "rediscache.RPop", key)
+	defer c.end(span, &err)
 	k, err := c.siteKey(key)
 	if err != nil {
 		return "", err
@@ -50,7 +58,9 @@ func (c *Cache) RPop(ctx context.Context, key string) (string, error) {
 }
 
 // LLen returns the length of the list key.
-func (c *Cache) LLen(ctx context.Context, key string) (int64, error) {
+func (c *Cache) LLen(ctx context.Context, key string) (_ int64, err error) {
+	ctx, span := c.start(ctx, "rediscache.LLen", key)
+	defer c.end(span, &err)
 	k, err := c.siteKey(key)
 	if err != nil {
 		return 0, err
@@ -60,7 +70,9 @@ func (c *Cache) LLen(ctx context.Context, key string) (int64, error) {
 
 // LRange returns the elements of the list key from start to stop inclusive
 // (Redis indexes: -1 is the tail).
-func (c *Cache) LRange(ctx context.Context, key string, start, stop int64) ([]string, error) {
+func (c *Cache) LRange(ctx context.Context, key string, start, stop int64) (_ []string, err error) {
+	ctx, span := c.start(ctx, "rediscache.LRange", key)
+	defer c.end(span, &err)
 	k, err := c.siteKey(key)
 	if err != nil {
 		return nil, err
@@ -69,7 +81,9 @@ func (c *Cache) LRange(ctx context.Context, key string, start, stop int64) ([]st
 }
 
 // LTrim keeps only the elements of the list key from start to stop inclusive.
-func (c *Cache) LTrim(ctx context.Context, key string, start, stop int64) error {
+func (c *Cache) LTrim(ctx context.Context, key string, start, stop int64) (err error) {
+	ctx, span := c.start(ctx, "rediscache.LTrim", key)
+	defer c.end(span, &err)
 	k, err := c.siteKey(key)
 	if err != nil {
 		return err

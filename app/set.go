@@ -4,7 +4,9 @@ import "context"
 
 // SAdd adds members to the set name and returns how many were new (Frappe
 // dropped the reply: K11).
-func (c *Cache) SAdd(ctx context.Context, name string, members ...string) (int64, error) {
+func (c *Cache) SAdd(ctx context.Context, name string, members ...string) (_ int64, err error) {
+	ctx, span := c.start(ctx, "rediscache.SAdd", name)
+	defer c.end(span, &err)
 	k, err := c.siteKey(name)
 	if err != nil {
 		return 0, err
@@ -17,7 +19,9 @@ func (c *Cache) SAdd(ctx context.Context, name string, members ...string) (int64
 
 // SRem removes members from the set name and returns how many were present
 // (Frappe dropped the reply: K11).
-func (c *Cache) SRem(ctx context.Context, name string, members ...string) (int64, error) {
+func (c *Cache) SRem(ctx context.Context, name string, members ...string) (_ int64, err error) {
+	ctx, span := c.start(ctx, "rediscache.SRem", name)
+	defer c.end(span, &err)
 	k, err := c.siteKey(name)
 	if err != nil {
 		return 0, err
@@ -29,7 +33,9 @@ func (c *Cache) SRem(ctx context.Context, name string, members ...string) (int64
 }
 
 // SIsMember reports whether member is in the set name.
-func (c *Cache) SIsMember(ctx context.Context, name, member string) (bool, error) {
+func (c *Cache) SIsMember(ctx context.Context, name, member string) (_ bool, err error) {
+	ctx, span := c.start(ctx, "rediscache.SIsMember", name)
+	defer c.end(span, &err)
 	k, err := c.siteKey(name)
 	if err != nil {
 		return false, err
@@ -39,7 +45,9 @@ func (c *Cache) SIsMember(ctx context.Context, name, member string) (bool, error
 
 // SPop removes and returns a random member of the set name, or
 // domain.ErrNotFound when it is empty.
-func (c *Cache) SPop(ctx context.Context, name string) (string, error) {
+func (c *Cache) SPop(ctx context.Context, name string) (_ string, err error) {
+	ctx, span := c.start(ctx, "rediscache.SPop", name)
+	defer c.end(span, &err)
 	k, err := c.siteKey(name)
 	if err != nil {
 		return "", err
@@ -50,7 +58,9 @@ func (c *Cache) SPop(ctx context.Context, name string) (string, error) {
 // SRandMember returns random members of the set name without removing them:
 // up to count distinct members for count > 0, exactly -count possibly
 // repeated members for count < 0. Frappe ignored count (K11).
-func (c *Cache) SRandMember(ctx context.Context, name string, count int) ([]string, error) {
+func (c *Cache) SRandMember(ctx context.Context, name string, count int) (_ []string, err error) {
+	ctx, span := c.start(ctx, "rediscache.SRandMember", name)
+	defer c.end(span, &err)
 	k, err := c.siteKey(name)
 	if err != nil {
 		return nil, err
@@ -59,7 +69,9 @@ func (c *Cache) SRandMember(ctx context.Context, name string, count int) ([]stri
 }
 
 // SMembers returns every member of the set name, in no particular order.
-func (c *Cache) SMembers(ctx context.Context, name string) ([]string, error) {
+func (c *Cache) SMembers(ctx context.Context, name string) (_ []string, err error) {
+	ctx, span := c.start(ctx, "rediscache.SMembers", name)
+	defer c.end(span, &err)
 	k, err := c.siteKey(name)
 	if err != nil {
 		return nil, err

@@ -1,14 +1,32 @@
 package fxmodule
 
 import (
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 
 	"github.com/rediscache/rediscache/adapters/cluster"
+	"github.com/rediscache/rediscache/adapters/connection"
 	"github.com/rediscache/rediscache/adapters/memory"
 	"github.com/rediscache/rediscache/adapters/sentinel"
 	"github.com/rediscache/rediscache/adapters/standalone"
 	"github.com/rediscache/rediscache/ports"
 )
+
+// BackendOption adjusts NewBackend.
+type BackendOption func(*backendOptions)
+
+type backendOptions struct {
+	mp metric.MeterProvider
+	tp trace.TracerProvider
+}
+
+// WithProviders makes the store report its backend call durations to mp
+// and its command spans (Config.CommandSpans) to tp; nil means
+// OpenTelemetry's global provider.
+func WithProviders(mp metric.MeterProvider, tp trace.TracerProvider) BackendOption {
+	return func(o *backendOptions) { o.mp, o.tp = mp, tp }
+}
 
 // Backend is the store NewBackend built, with what a host needs to run it.
 type Backend struct {
@@ -43,8 +61,10 @@ type Backend struct {
 // hosts get it from Module).
 //
 // Every Redis store it builds can track reads, the cluster's on every
-// master: the ClientCache works on each.
-func NewBackend(cfg Config, log *zap.Logger) (*Backend, error) {
+// master: the ClientCache works on each. WithProviders says where its
+// db.client.operation.duration histogram and command spans go (default:
+// OpenTelemetry's global providers).
+func NewBackend(cfg Config, log *zap.Logger, opts ...BackendOption) (*Backend, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
@@ -52,6 +72,15 @@ func NewBackend(cfg Config, log *zap.Logger) (*Backend, error) {
 	r, err := cfg.resolve()
 	if err != nil {
 		return nil, err
+	}
+	var bo backendOptions
+	for _, o := range opts {
+		if o != nil {
+			o(&bo)
+		}
+	}
+	for _, c := range []*connection.Options{&r.standalone.Connection, &r.sentinel.Connection, &r.cluster.Connection} {
+		c.MeterProvider, c.TracerProvider = bo.mp, bo.tp
 	}
 	switch r.backend {
 	case BackendMemory:

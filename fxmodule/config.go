@@ -134,6 +134,22 @@ type Config struct {
 	// even when their context's deadline is sooner. Default false: a call
 	// returns at its ctx deadline. REDISCACHE_DISABLE_CONTEXT_TIMEOUT.
 	DisableContextTimeout bool
+	// TelemetrySiteLimit bounds the site attribute of the metrics
+	// (app.Telemetry.SiteLimit): 0 means app.DefaultSiteLimit (256),
+	// negative leaves the attribute out. REDISCACHE_TELEMETRY_SITE_LIMIT.
+	TelemetrySiteLimit int
+	// TelemetryHitSpans makes a local hit start a span too
+	// (app.Telemetry.HitSpans). Default false.
+	// REDISCACHE_TELEMETRY_HIT_SPANS.
+	TelemetryHitSpans bool
+	// TelemetryKeyAttributes puts the caller's key in spans as
+	// rediscache.key (app.Telemetry.KeyAttributes). Default false: keys
+	// may hold personal data. REDISCACHE_TELEMETRY_KEY_ATTRIBUTES.
+	TelemetryKeyAttributes bool
+	// CommandSpans adds a span per Redis command under the Cache's spans
+	// (connection.Options.CommandSpans). Default false.
+	// REDISCACHE_COMMAND_SPANS.
+	CommandSpans bool
 }
 
 // Validate reports every problem of c at once, each matching
@@ -285,6 +301,7 @@ func (c Config) connection(tlsCfg *tls.Config) connection.Options {
 
 		TrackingPoolSize:      c.TrackingPoolSize,
 		DisableContextTimeout: c.DisableContextTimeout,
+		CommandSpans:          c.CommandSpans,
 	}
 }
 
@@ -345,6 +362,10 @@ func (c Config) view() connection.View {
 		{Name: "PoolSize", Value: c.PoolSize},
 		{Name: "TrackingPoolSize", Value: c.TrackingPoolSize},
 		{Name: "DisableContextTimeout", Value: c.DisableContextTimeout},
+		{Name: "TelemetrySiteLimit", Value: c.TelemetrySiteLimit},
+		{Name: "TelemetryHitSpans", Value: c.TelemetryHitSpans},
+		{Name: "TelemetryKeyAttributes", Value: c.TelemetryKeyAttributes},
+		{Name: "CommandSpans", Value: c.CommandSpans},
 	}}
 }
 

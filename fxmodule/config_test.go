@@ -31,6 +31,8 @@ var allEnv = []string{
 	fxmodule.EnvTLS, fxmodule.EnvTLSCAFile, fxmodule.EnvTLSInsecureSkipVerify,
 	fxmodule.EnvDialTimeout, fxmodule.EnvReadTimeout, fxmodule.EnvWriteTimeout, fxmodule.EnvPoolSize,
 	fxmodule.EnvTrackingPoolSize, fxmodule.EnvDisableContextTimeout,
+	fxmodule.EnvTelemetrySiteLimit, fxmodule.EnvTelemetryHitSpans, fxmodule.EnvTelemetryKeyAttributes,
+	fxmodule.EnvCommandSpans,
 }
 
 // setEnv clears every variable ConfigFromEnv reads, then sets vars.
@@ -58,28 +60,32 @@ func wantProblems(t *testing.T, err error, want ...string) {
 
 func TestConfigFromEnv(t *testing.T) {
 	setEnv(t, map[string]string{
-		fxmodule.EnvBackend:               " Sentinel ",
-		fxmodule.EnvSite:                  "site1.local",
-		fxmodule.EnvRedisCache:            "redis://127.0.0.1:13000",
-		fxmodule.EnvSentinelEnabled:       "yes",
-		fxmodule.EnvSentinels:             "10.0.0.5:26379, [::1]:26379 ,sentinel-3:26379",
-		fxmodule.EnvSentinelUsername:      "sentinel-user",
-		fxmodule.EnvSentinelPassword:      " spaced secret ",
-		fxmodule.EnvMasterUsername:        "master-user",
-		fxmodule.EnvMasterPassword:        "master-secret",
-		fxmodule.EnvMasterService:         "mymaster",
-		fxmodule.EnvClusterNodes:          " 10.0.0.7:6379,[fd00::8]:6379",
-		fxmodule.EnvClusterUsername:       "cluster-user",
-		fxmodule.EnvClusterPassword:       "cluster secret ",
-		fxmodule.EnvTLS:                   "TRUE",
-		fxmodule.EnvTLSCAFile:             "/etc/ssl/redis-ca.pem",
-		fxmodule.EnvTLSInsecureSkipVerify: "0",
-		fxmodule.EnvDialTimeout:           "750ms",
-		fxmodule.EnvReadTimeout:           "2s",
-		fxmodule.EnvWriteTimeout:          "1m",
-		fxmodule.EnvPoolSize:              "32",
-		fxmodule.EnvTrackingPoolSize:      "6",
-		fxmodule.EnvDisableContextTimeout: "yes",
+		fxmodule.EnvBackend:                " Sentinel ",
+		fxmodule.EnvSite:                   "site1.local",
+		fxmodule.EnvRedisCache:             "redis://127.0.0.1:13000",
+		fxmodule.EnvSentinelEnabled:        "yes",
+		fxmodule.EnvSentinels:              "10.0.0.5:26379, [::1]:26379 ,sentinel-3:26379",
+		fxmodule.EnvSentinelUsername:       "sentinel-user",
+		fxmodule.EnvSentinelPassword:       " spaced secret ",
+		fxmodule.EnvMasterUsername:         "master-user",
+		fxmodule.EnvMasterPassword:         "master-secret",
+		fxmodule.EnvMasterService:          "mymaster",
+		fxmodule.EnvClusterNodes:           " 10.0.0.7:6379,[fd00::8]:6379",
+		fxmodule.EnvClusterUsername:        "cluster-user",
+		fxmodule.EnvClusterPassword:        "cluster secret ",
+		fxmodule.EnvTLS:                    "TRUE",
+		fxmodule.EnvTLSCAFile:              "/etc/ssl/redis-ca.pem",
+		fxmodule.EnvTLSInsecureSkipVerify:  "0",
+		fxmodule.EnvDialTimeout:            "750ms",
+		fxmodule.EnvReadTimeout:            "2s",
+		fxmodule.EnvWriteTimeout:           "1m",
+		fxmodule.EnvPoolSize:               "32",
+		fxmodule.EnvTrackingPoolSize:       "6",
+		fxmodule.EnvDisableContextTimeout:  "yes",
+		fxmodule.EnvTelemetrySiteLimit:     "-1",
+		fxmodule.EnvTelemetryHitSpans:      "on",
+		fxmodule.EnvTelemetryKeyAttributes: "true",
+		fxmodule.EnvCommandSpans:           "1",
 	})
 	got, err := fxmodule.ConfigFromEnv()
 	if err != nil {
@@ -108,6 +114,11 @@ func TestConfigFromEnv(t *testing.T) {
 		PoolSize:              32,
 		TrackingPoolSize:      6,
 		DisableContextTimeout: true,
+
+		TelemetrySiteLimit:     -1,
+		TelemetryHitSpans:      true,
+		TelemetryKeyAttributes: true,
+		CommandSpans:           true,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("ConfigFromEnv =\n%+v\nwant\n%+v", got, want)

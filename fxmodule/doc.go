@@ -57,6 +57,10 @@
 //	PoolSize               REDISCACHE_POOL_SIZE                 -                              10 per GOMAXPROCS (cluster: 5 per GOMAXPROCS per node)
 //	TrackingPoolSize       REDISCACHE_TRACKING_POOL_SIZE        -                              4
 //	DisableContextTimeout  REDISCACHE_DISABLE_CONTEXT_TIMEOUT   -                              false
+//	TelemetrySiteLimit     REDISCACHE_TELEMETRY_SITE_LIMIT      -                              256 (negative: no site attribute)
+//	TelemetryHitSpans      REDISCACHE_TELEMETRY_HIT_SPANS       -                              false
+//	TelemetryKeyAttributes REDISCACHE_TELEMETRY_KEY_ATTRIBUTES  -                              false
+//	CommandSpans           REDISCACHE_COMMAND_SPANS             -                              false
 //
 // Variables named after a Frappe key are the key in upper case. Booleans
 // take true/false (also 1/0, yes/no, on/off); durations are Go durations

@@ -15,28 +15,32 @@ import (
 // variables named after a Frappe key are that key in upper case; the others
 // start with REDISCACHE_.
 const (
-	EnvBackend               = "REDISCACHE_BACKEND"
-	EnvSite                  = "REDISCACHE_SITE"
-	EnvRedisCache            = "REDIS_CACHE"
-	EnvSentinelEnabled       = "REDIS_CACHE_SENTINEL_ENABLED"
-	EnvSentinels             = "REDIS_CACHE_SENTINELS"
-	EnvSentinelUsername      = "REDIS_CACHE_SENTINEL_USERNAME"
-	EnvSentinelPassword      = "REDIS_CACHE_SENTINEL_PASSWORD"
-	EnvMasterUsername        = "REDIS_CACHE_MASTER_USERNAME"
-	EnvMasterPassword        = "REDIS_CACHE_MASTER_PASSWORD"
-	EnvMasterService         = "REDIS_CACHE_MASTER_SERVICE"
-	EnvClusterNodes          = "REDIS_CACHE_CLUSTER_NODES"
-	EnvClusterUsername       = "REDIS_CACHE_CLUSTER_USERNAME"
-	EnvClusterPassword       = "REDIS_CACHE_CLUSTER_PASSWORD"
-	EnvTLS                   = "REDISCACHE_TLS"
-	EnvTLSCAFile             = "REDISCACHE_TLS_CA_FILE"
-	EnvTLSInsecureSkipVerify = "REDISCACHE_TLS_INSECURE_SKIP_VERIFY"
-	EnvDialTimeout           = "REDISCACHE_DIAL_TIMEOUT"
-	EnvReadTimeout           = "REDISCACHE_READ_TIMEOUT"
-	EnvWriteTimeout          = "REDISCACHE_WRITE_TIMEOUT"
-	EnvPoolSize              = "REDISCACHE_POOL_SIZE"
-	EnvTrackingPoolSize      = "REDISCACHE_TRACKING_POOL_SIZE"
-	EnvDisableContextTimeout = "REDISCACHE_DISABLE_CONTEXT_TIMEOUT"
+	EnvBackend                = "REDISCACHE_BACKEND"
+	EnvSite                   = "REDISCACHE_SITE"
+	EnvRedisCache             = "REDIS_CACHE"
+	EnvSentinelEnabled        = "REDIS_CACHE_SENTINEL_ENABLED"
+	EnvSentinels              = "REDIS_CACHE_SENTINELS"
+	EnvSentinelUsername       = "REDIS_CACHE_SENTINEL_USERNAME"
+	EnvSentinelPassword       = "REDIS_CACHE_SENTINEL_PASSWORD"
+	EnvMasterUsername         = "REDIS_CACHE_MASTER_USERNAME"
+	EnvMasterPassword         = "REDIS_CACHE_MASTER_PASSWORD"
+	EnvMasterService          = "REDIS_CACHE_MASTER_SERVICE"
+	EnvClusterNodes           = "REDIS_CACHE_CLUSTER_NODES"
+	EnvClusterUsername        = "REDIS_CACHE_CLUSTER_USERNAME"
+	EnvClusterPassword        = "REDIS_CACHE_CLUSTER_PASSWORD"
+	EnvTLS                    = "REDISCACHE_TLS"
+	EnvTLSCAFile              = "REDISCACHE_TLS_CA_FILE"
+	EnvTLSInsecureSkipVerify  = "REDISCACHE_TLS_INSECURE_SKIP_VERIFY"
+	EnvDialTimeout            = "REDISCACHE_DIAL_TIMEOUT"
+	EnvReadTimeout            = "REDISCACHE_READ_TIMEOUT"
+	EnvWriteTimeout           = "REDISCACHE_WRITE_TIMEOUT"
+	EnvPoolSize               = "REDISCACHE_POOL_SIZE"
+	EnvTrackingPoolSize       = "REDISCACHE_TRACKING_POOL_SIZE"
+	EnvDisableContextTimeout  = "REDISCACHE_DISABLE_CONTEXT_TIMEOUT"
+	EnvTelemetrySiteLimit     = "REDISCACHE_TELEMETRY_SITE_LIMIT"
+	EnvTelemetryHitSpans      = "REDISCACHE_TELEMETRY_HIT_SPANS"
+	EnvTelemetryKeyAttributes = "REDISCACHE_TELEMETRY_KEY_ATTRIBUTES"
+	EnvCommandSpans           = "REDISCACHE_COMMAND_SPANS"
 )
 
 // ConfigFromEnv reads a Config from the environment variables listed in
@@ -147,6 +151,10 @@ func configFrom(lookup func(string) (string, bool)) (Config, error) {
 	integer(EnvPoolSize, &c.PoolSize)
 	integer(EnvTrackingPoolSize, &c.TrackingPoolSize)
 	boolean(EnvDisableContextTimeout, &c.DisableContextTimeout)
+	integer(EnvTelemetrySiteLimit, &c.TelemetrySiteLimit)
+	boolean(EnvTelemetryHitSpans, &c.TelemetryHitSpans)
+	boolean(EnvTelemetryKeyAttributes, &c.TelemetryKeyAttributes)
+	boolean(EnvCommandSpans, &c.CommandSpans)
 
 	if len(problems) > 0 {
 		return c, errors.Join(problems...)

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/fx"
 	"go.uber.org/zap"
 
@@ -39,6 +41,12 @@ const ModuleName = "rediscache"
 // ...) go through it too, from start to stop (redislog.Route, named
 // "rediscache.go-redis"); KeepRedisLogger turns that off. To put the
 // ClientCache in front of the Cache, add ClientCache beside Module.
+//
+// The store, the Cache and the ClientCache report their metrics and spans
+// to the metric.MeterProvider and trace.TracerProvider of the graph when
+// the host provides them (fx.Provide(func() metric.MeterProvider { return
+// mp })), else to OpenTelemetry's global providers; Config's Telemetry*
+// fields and CommandSpans say how much.
 var Module = fx.Module(ModuleName,
 	fx.Provide(
 		newBackend,
@@ -89,6 +97,18 @@ type Params struct {
 	Logger    *zap.Logger `optional:"true"`
 	// RedisLogging is KeepRedisLogger's, when the host supplies it.
 	RedisLogging RedisLogging `optional:"true"`
+	// MeterProvider and TracerProvider receive the metrics and spans of
+	// the store, the Cache and the ClientCache when the host provides
+	// them; else OpenTelemetry's global providers (no-ops until the host
+	// installs its own).
+	MeterProvider  metric.MeterProvider `optional:"true"`
+	TracerProvider trace.TracerProvider `optional:"true"`
+}
+
+// telemetry is the app.Telemetry of cfg with the host's providers.
+func telemetry(cfg Config, mp metric.MeterProvider, tp trace.TracerProvider) app.Telemetry {
+	return app.Telemetry{MeterProvider: mp, TracerProvider: tp, SiteLimit: cfg.TelemetrySiteLimit,
+		HitSpans: cfg.TelemetryHitSpans, KeyAttributes: cfg.TelemetryKeyAttributes}
 }
 
 func logger(l *zap.Logger) *zap.Logger {
@@ -99,7 +119,7 @@ func logger(l *zap.Logger) *zap.Logger {
 }
 
 func newBackend(p Params) (*Backend, error) {
-	b, err := NewBackend(p.Config, logger(p.Logger))
+	b, err := NewBackend(p.Config, logger(p.Logger), WithProviders(p.MeterProvider, p.TracerProvider))
 	if err != nil {
 		return nil, fmt.Errorf("rediscache: %w", err)
 	}
@@ -157,7 +177,8 @@ func newCache(p Params, b *Backend) (*app.Cache, error) {
 	if p.Config.Site == "" {
 		return nil, fmt.Errorf("rediscache: %w: Config.Site (REDISCACHE_SITE) is required for the Cache", domain.ErrInvalidArgument)
 	}
-	return app.New(b.Store, app.Config{Site: p.Config.Site}, app.WithLogger(logger(p.Logger)))
+	return app.New(b.Store, app.Config{Site: p.Config.Site}, app.WithLogger(logger(p.Logger)),
+		app.WithTelemetry(telemetry(p.Config, p.MeterProvider, p.TracerProvider)))
 }
 
 func newSearch(c *app.Cache) *app.Search { return c.FT("") }
@@ -173,6 +194,9 @@ type ClientCacheParams struct {
 	// Bounds is the ClientCache's configuration; the host may supply one
 	// (fx.Supply(clientcache.Config{...})). Zero: Frappe's defaults.
 	Bounds clientcache.Config `optional:"true"`
+	// MeterProvider and TracerProvider: as in Params.
+	MeterProvider  metric.MeterProvider `optional:"true"`
+	TracerProvider trace.TracerProvider `optional:"true"`
 }
 
 // newClientCache builds the process's ClientCache over the backend's store
@@ -181,7 +205,8 @@ type ClientCacheParams struct {
 // store retries in the background: the host still starts), OnStop stops it
 // before the store is closed (hooks stop in reverse order).
 func newClientCache(p ClientCacheParams) (*clientcache.ClientCache, error) {
-	cc, err := clientcache.New(p.Backend.Store, p.Bounds, clientcache.WithLogger(logger(p.Logger)))
+	cc, err := clientcache.New(p.Backend.Store, p.Bounds, clientcache.WithLogger(logger(p.Logger)),
+		clientcache.WithTelemetry(telemetry(p.Config, p.MeterProvider, p.TracerProvider)))
 	if err != nil {
 		return nil, fmt.Errorf("rediscache: %w", err)
 	}

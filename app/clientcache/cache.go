@@ -10,7 +10,9 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/rediscache/rediscache/app"
 	"github.com/rediscache/rediscache/app/clientcache/internal/wtinylfu"
+	"github.com/rediscache/rediscache/app/internal/sitelimit"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
 )
@@ -97,7 +99,7 @@ func New(store ports.TrackedStore, cfg Config, opts ...Option) (*ClientCache, er
 		tick:        clockTick(cfg.LocalTTL),
 		sites:       make(map[string]*Site),
 	}
-	c.sitesSeen.limit = o.tel.Limit()
+	c.sitesSeen.sets = sitelimit.New(attrSite, app.OtherSite, o.tel.Limit())
 	c.tel = telemetry{tracer: o.tel.Tracer(), hitSpans: o.tel.HitSpans, keyAttrs: o.tel.KeyAttributes}
 	if err := c.registerMetrics(o.tel.Meter()); err != nil {
 		return nil, fmt.Errorf("rediscache: clientcache: metrics: %w", err)

@@ -17,7 +17,11 @@ import (
 type Site struct {
 	c     *ClientCache
 	name  string
-	cache *app.Cache // the site's Cache over c.Store()
+	cache *app.Cache // the site's Cache over c.Store(), traced (Cache())
+	// plain is the same Cache without telemetry, for the operations the
+	// Site delegates: the Site's span covers them, and a second span of
+	// the same name underneath would count each operation twice.
+	plain *app.Cache
 	// prefix is "<site>|", used to build keys without allocating on the hit
 	// path.
 	prefix string
@@ -32,11 +36,16 @@ func (c *ClientCache) Site(name string) (*Site, error) {
 	if s := c.sites[name]; s != nil {
 		return s, nil
 	}
-	cache, err := app.New(c.Store(), app.Config{Site: name, Codec: c.cfg.Codec}, app.WithLogger(c.opts.log))
+	cfg := app.Config{Site: name, Codec: c.cfg.Codec}
+	cache, err := app.New(c.Store(), cfg, app.WithLogger(c.opts.log), app.WithTelemetry(c.opts.tel))
 	if err != nil {
 		return nil, err
 	}
-	s := &Site{c: c, name: name, cache: cache, prefix: name + domain.SiteSeparator}
+	plain, err := app.New(c.Store(), cfg, app.WithLogger(c.opts.log))
+	if err != nil {
+		return nil, err
+	}
+	s := &Site{c: c, name: name, cache: cache, plain: plain, prefix: name + domain.SiteSeparator}
 	c.sites[name] = s
 	return s, nil
 }
@@ -48,7 +57,11 @@ func (s *Site) Name() string { return s.name }
 func (s *Site) ClientCache() *ClientCache { return s.c }
 
 // Cache returns the site's app.Cache whose value reads go through local
-// memory (see ClientCache.Store); everything else goes to the backend.
+// memory (see ClientCache.Store); everything else goes to the backend. It
+// reports through the ClientCache's telemetry (app.WithTelemetry): its own
+// spans (rediscache.HGetRaw, rediscache.LPush, …) and the
+// rediscache.cache.generator counters. The Site's own methods (SetValue,
+// DeleteValue, DeleteKeys, the reads) are traced once, by the Site.
 func (s *Site) Cache() *app.Cache { return s.cache }
 
 // Codec returns the codec values go through.
@@ -122,7 +135,7 @@ func (s *Site) storing(key string, opts []app.Option, produce func(context.Conte
 		if err != nil {
 			return nil, nil, err
 		}
-		return v, raw, s.cache.SetRaw(ctx, key, raw, opts...)
+		return v, raw, s.plain.SetRaw(ctx, key, raw, opts...)
 	}
 }
 
@@ -177,7 +190,7 @@ func (s *Site) SetValue(ctx context.Context, key string, v any, opts ...app.Opti
 		return fmt.Errorf("%w: nil value (use DeleteValue to remove a key)", domain.ErrInvalidArgument)
 	}
 	return s.traced(ctx, "rediscache.SetValue", key, func(ctx context.Context) error {
-		if err := s.cache.SetValue(ctx, key, v, opts...); err != nil {
+		if err := s.plain.SetValue(ctx, key, v, opts...); err != nil {
 			return err
 		}
 		if k, err := s.cache.MakeKey(key, opts...); err == nil {
@@ -190,7 +203,7 @@ func (s *Site) SetValue(ctx context.Context, key string, v any, opts ...app.Opti
 // DeleteValue removes key from the backend (one UNLINK) and locally.
 func (s *Site) DeleteValue(ctx context.Context, key string, opts ...app.Option) error {
 	return s.traced(ctx, "rediscache.DeleteValue", key, func(ctx context.Context) error {
-		return s.cache.DeleteValue(ctx, key, opts...)
+		return s.plain.DeleteValue(ctx, key, opts...)
 	})
 }
 
@@ -200,7 +213,7 @@ func (s *Site) DeleteValue(ctx context.Context, key string, opts ...app.Option) 
 func (s *Site) DeleteKeys(ctx context.Context, prefix string, opts ...app.Option) (int64, error) {
 	var n int64
 	err := s.traced(ctx, "rediscache.DeleteKeys", prefix, func(ctx context.Context) (err error) {
-		n, err = s.cache.DeleteKeys(ctx, prefix, opts...)
+		n, err = s.plain.DeleteKeys(ctx, prefix, opts...)
 		return err
 	})
 	return n, err

@@ -11,11 +11,12 @@ import (
 	"weak"
 
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/rediscache/rediscache/app"
+	"github.com/rediscache/rediscache/app/internal/sitelimit"
+	"github.com/rediscache/rediscache/app/internal/spans"
 	"github.com/rediscache/rediscache/domain"
 	"github.com/rediscache/rediscache/ports"
 )
@@ -87,8 +88,7 @@ type siteRegistry struct {
 	byName sync.Map // string → *siteStats
 	mu     sync.Mutex
 	all    atomic.Pointer[[]*siteStats] // copy-on-write
-	limit  int                          // app.Telemetry.Limit()
-	named  int                          // sites reported under their own name
+	sets   *sitelimit.Limiter           // the site attribute, bounded by app.Telemetry.Limit()
 }
 
 // siteName returns the site part of a full key ("<site>|…"), SharedSite
@@ -115,15 +115,7 @@ func (r *siteRegistry) get(name string) *siteStats {
 	}
 	name = strings.Clone(name)
 	s := &siteStats{name: name, hits: make([]paddedCounter, hitStripes), mask: uint64(hitStripes - 1)}
-	switch {
-	case r.limit < 0:
-		s.set = *attribute.EmptySet()
-	case r.named < r.limit:
-		r.named++
-		s.set = attribute.NewSet(attribute.String(attrSite, name))
-	default:
-		s.set = attribute.NewSet(attribute.String(attrSite, app.OtherSite))
-	}
+	s.set = r.sets.Set(name)
 	var all []*siteStats
 	if p := r.all.Load(); p != nil {
 		all = append(all, *p...)
@@ -153,7 +145,6 @@ const (
 	spanAttrSite   = "rediscache.site"
 	spanAttrHit    = "rediscache.hit"
 	spanAttrKey    = "rediscache.key"
-	spanAttrErr    = "error.type"
 )
 
 // telemetry is the ClientCache's span settings.
@@ -317,15 +308,7 @@ func (c *ClientCache) endSpan(span trace.Span, err error, hit, missOK bool) {
 		span.SetAttributes(attribute.Bool(spanAttrHit, true))
 	}
 	if err != nil && !(missOK && errors.Is(err, domain.ErrNotFound)) {
-		typ := domain.ErrorType(err)
-		msg := typ
-		if c.tel.keyAttrs {
-			msg = err.Error()
-		}
-		span.AddEvent("exception", trace.WithAttributes(attribute.String("exception.type", typ),
-			attribute.String("exception.message", msg)))
-		span.SetStatus(codes.Error, msg)
-		span.SetAttributes(attribute.String(spanAttrErr, typ))
+		spans.RecordError(span, err, c.tel.keyAttrs)
 	}
 	span.End()
 }

@@ -341,3 +341,27 @@ func TestMetricsGenerator(t *testing.T) {
 			p["generator.runs{site=s}"], p["generator.served_unstored{site=s}"], p["entries{}"])
 	}
 }
+
+// Each operation of a Site, or of its Cache(), is one span: the Site's
+// Cache traces what it does itself, not what the Site delegates to it.
+func TestSpansOnePerOperation(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
+	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
+	f, _ := newFakeStore(t)
+	_, s := newCache(t, f, Config{}, WithTelemetry(app.Telemetry{TracerProvider: tp}))
+	ctx := t.Context()
+	check(t, s.SetValue(ctx, "k", 1))
+	check(t, s.DeleteValue(ctx, "k"))
+	_, err := s.DeleteKeys(ctx, "k")
+	check(t, err)
+	check(t, s.Cache().SetValue(ctx, "k2", 1))
+	var names []string
+	for _, sp := range exp.GetSpans() {
+		names = append(names, sp.Name)
+	}
+	want := "rediscache.SetValue rediscache.DeleteValue rediscache.DeleteKeys rediscache.SetValue"
+	if strings.Join(names, " ") != want {
+		t.Fatalf("spans %v, want %s", names, want)
+	}
+}
