@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -128,6 +129,33 @@ var _ = Describe("examples", Ordered, Label("examples"), func() {
 		defer resp.Body.Close()
 		stats, _ := io.ReadAll(resp.Body)
 		Expect(string(stats)).To(ContainSubstring(`"Healthy":true`))
+
+		// /metrics, scraped over HTTP: the site's hits grow with the
+		// requests served from memory.
+		hits := func() float64 {
+			GinkgoHelper()
+			resp, err := http.Get(b + "/metrics")
+			Expect(err).NotTo(HaveOccurred())
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			for line := range strings.Lines(string(body)) {
+				if strings.HasPrefix(line, "rediscache_clientcache_hits_total{") &&
+					strings.Contains(line, `site="`+site+`"`) {
+					fields := strings.Fields(line)
+					v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+					Expect(err).NotTo(HaveOccurred(), line)
+					return v
+				}
+			}
+			Fail("no rediscache_clientcache_hits_total for the site in /metrics:\n" + string(body))
+			return 0
+		}
+		before := hits()
+		Expect(before).To(BeNumerically(">=", 1))
+		for range 3 {
+			Expect(get(b)).To(Equal(`"light"`))
+		}
+		Expect(hits()).To(BeNumerically(">=", before+3))
 	})
 })
 
