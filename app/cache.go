@@ -46,6 +46,9 @@ type Cache struct {
 	// nothing).
 	telCfg *Telemetry
 	tel    *cacheTelemetry
+	// local is the store's memory (ports.LocalGetter), asked first when
+	// the Cache reports telemetry: a read it answers is a local hit.
+	local ports.LocalGetter
 
 	absorbed absorbed
 }
@@ -74,6 +77,7 @@ func New(store ports.Store, cfg Config, opts ...CacheOption) (*Cache, error) {
 			return nil, fmt.Errorf("rediscache telemetry: %w", err)
 		}
 		c.tel = t
+		c.local, _ = store.(ports.LocalGetter)
 	}
 	return c, nil
 }
@@ -176,6 +180,13 @@ func (c *Cache) GetRaw(ctx context.Context, key string, opts ...Option) ([]byte,
 		c.localHit(ctx, "rediscache.GetRaw", key)
 		return data, err
 	}
+	if c.local != nil {
+		if data, ok, err := c.local.GetLocal(k, false); ok {
+			c.localHit(ctx, "rediscache.GetRaw", key)
+			c.remember(ctx, k, o, data, err)
+			return data, err
+		}
+	}
 	ctx, span := c.start(ctx, "rediscache.GetRaw", key)
 	data, err := c.getMade(ctx, k, o)
 	c.endRead(span, &err, err == nil)
@@ -198,20 +209,26 @@ func (c *Cache) getLocal(ctx context.Context, k string) (data []byte, err error,
 // getMade reads k from the backend (the request-local cache already
 // missed) and remembers what it finds.
 func (c *Cache) getMade(ctx context.Context, k string, o callOptions) ([]byte, error) {
-	rc := requestCacheFrom(ctx)
 	data, err := c.store.Get(ctx, k)
+	c.remember(ctx, k, o, data, err)
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// remember keeps what a read of k found (a value, or a miss) in the
+// request-local cache, unless the key Expires.
+func (c *Cache) remember(ctx context.Context, k string, o callOptions, data []byte, err error) {
+	if o.expires {
+		return
+	}
 	switch {
 	case err == nil:
-		if !o.expires {
-			rc.put(k, data, true)
-		}
-		return data, nil
+		requestCacheFrom(ctx).put(k, data, true)
 	case errors.Is(err, domain.ErrNotFound):
-		if !o.expires {
-			rc.put(k, nil, false)
-		}
+		requestCacheFrom(ctx).put(k, nil, false)
 	}
-	return nil, err
 }
 
 // GetOrGenerateRaw returns the encoded value of key; when it is missing, it
@@ -241,6 +258,13 @@ func (c *Cache) GetOrGenerateRaw(ctx context.Context, key string, gen func(conte
 	if local && err == nil {
 		c.localHit(ctx, "rediscache.GetOrGenerateRaw", key)
 		return data, nil
+	}
+	if !local && c.local != nil {
+		if data, ok, _ := c.local.GetLocal(k, true); ok {
+			c.localHit(ctx, "rediscache.GetOrGenerateRaw", key)
+			c.remember(ctx, k, o, data, nil)
+			return data, nil
+		}
 	}
 	ctx, span := c.start(ctx, "rediscache.GetOrGenerateRaw", key)
 	hit := false

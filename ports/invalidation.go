@@ -98,3 +98,16 @@ type TrackingSessions interface {
 	// never blocks on I/O.
 	TrackingSessions() int
 }
+
+// LocalGetter is implemented by stores that answer some reads from process
+// memory without reaching the backend (the ClientCache's Store()). An
+// app.Cache asks it first when it reports telemetry, so that such a read
+// counts as a local hit (a span only with Telemetry.HitSpans), not as a
+// backend operation.
+type LocalGetter interface {
+	// GetLocal answers a read of key from memory when it can (ok): the
+	// value, a copy the caller owns, or a remembered miss (an error
+	// matching domain.ErrNotFound; never with valuesOnly). It never
+	// blocks on I/O; !ok means the read must go to Get.
+	GetLocal(key string, valuesOnly bool) (data []byte, ok bool, err error)
+}

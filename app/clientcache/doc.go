@@ -88,5 +88,7 @@
 // app.Telemetry.KeyAttributes, as do error texts (which may name keys:
 // otherwise the exception's message is its error.type); values never do.
 // Store()'s methods are not traced here: tracing them is left to the
-// app.Cache built on it.
+// app.Cache built on it (Site.Cache() reports through the ClientCache's
+// telemetry), which sees a read Store() answers from memory as a local
+// hit (ports.LocalGetter): no span unless HitSpans.
 package clientcache

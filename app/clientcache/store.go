@@ -22,9 +22,27 @@ type portStore struct {
 }
 
 var (
-	_ ports.Store  = portStore{}
-	_ ports.Pinger = portStore{}
+	_ ports.Store       = portStore{}
+	_ ports.Pinger      = portStore{}
+	_ ports.LocalGetter = portStore{}
 )
+
+// GetLocal answers a read of key from local memory when it can, counting
+// it as a hit (ports.LocalGetter); valuesOnly leaves remembered misses
+// unanswered.
+func (s portStore) GetLocal(key string, valuesOnly bool) ([]byte, bool, error) {
+	if key == "" {
+		return nil, false, nil
+	}
+	e, ok := s.c.lookupHit([]byte(key), valuesOnly)
+	switch {
+	case !ok:
+		return nil, false, nil
+	case e.missing:
+		return nil, true, errCachedMiss
+	}
+	return append([]byte(nil), e.raw...), true, nil
+}
 
 // Ping checks the backend.
 func (s portStore) Ping(ctx context.Context) error {
@@ -40,11 +58,8 @@ func (s portStore) Get(ctx context.Context, key string) ([]byte, error) {
 	if key == "" {
 		return s.Store.Get(ctx, key)
 	}
-	if e, ok := s.c.lookupHit([]byte(key), false); ok {
-		if e.missing {
-			return nil, errCachedMiss
-		}
-		return append([]byte(nil), e.raw...), nil
+	if data, ok, err := s.GetLocal(key, false); ok {
+		return data, err
 	}
 	if err := ctx.Err(); err != nil {
 		s.c.miss(key) // a read all the same: one miss

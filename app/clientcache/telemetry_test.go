@@ -356,11 +356,20 @@ func TestSpansOnePerOperation(t *testing.T) {
 	_, err := s.DeleteKeys(ctx, "k")
 	check(t, err)
 	check(t, s.Cache().SetValue(ctx, "k2", 1))
+	for range 3 { // a miss, then local hits: not traced without HitSpans
+		if _, err := app.GetValue[int](ctx, s.Cache(), "k2"); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var names []string
 	for _, sp := range exp.GetSpans() {
 		names = append(names, sp.Name)
 	}
-	want := "rediscache.SetValue rediscache.DeleteValue rediscache.DeleteKeys rediscache.SetValue"
+	// The first read of k2 fetches it (one span); the next two are local hits.
+	want := "rediscache.SetValue rediscache.DeleteValue rediscache.DeleteKeys rediscache.SetValue rediscache.GetRaw"
+	if h := s.ClientCache().Statistics().Hits; h < 2 {
+		t.Fatalf("%d local hits, want 2", h)
+	}
 	if strings.Join(names, " ") != want {
 		t.Fatalf("spans %v, want %s", names, want)
 	}

@@ -10,14 +10,12 @@
 //	curl -X PUT -d '"light"' 127.0.0.1:8081/settings/theme
 //	curl 127.0.0.1:8082/settings/theme    # "light": the local copy was invalidated
 //	curl 127.0.0.1:8082/stats
-//	curl -s 127.0.0.1:8082/metrics | grep rediscache_   # the same, for Prometheus
+//	curl 127.0.0.1:8082/metrics           # rediscache_clientcache_hits_total{site="site1.local",…}
 //
-// /metrics serves the cache's OpenTelemetry metrics (hits and misses per
-// site, invalidations, flushes by reason, entries, bytes, health, backend
-// call durations) through OpenTelemetry's Prometheus exporter: the host
-// provides a metric.MeterProvider to fx and the module reports through it.
-// The hit ratio is rediscache_clientcache_hits_total over hits plus
-// rediscache_clientcache_misses_total; watch it climb as requests repeat.
+// /metrics serves the cache's OpenTelemetry metrics through the Prometheus
+// exporter: the host provides a metric.MeterProvider to fx (newMeterProvider)
+// and the module reports to it. The hit ratio is
+// rediscache_clientcache_hits_total / (hits + rediscache_clientcache_misses_total).
 //
 // Configuration comes from the environment (see fxmodule.ConfigFromEnv).
 package main
@@ -32,8 +30,9 @@ import (
 	"net/http"
 	"os"
 
+	promclient "github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"go.opentelemetry.io/otel/exporters/prometheus"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.uber.org/fx"
@@ -49,33 +48,37 @@ import (
 func main() {
 	fx.New(
 		fx.Provide(zap.NewProduction),
-		fx.Provide(newMeterProvider), // the module picks it up from the graph
 		fx.WithLogger(func(log *zap.Logger) fxevent.Logger { return &fxevent.ZapLogger{Logger: log.Named("fx")} }),
 		fxmodule.FromEnv,
 		fxmodule.Module,
-		fxmodule.ClientCache, // the host's *app.Cache now reads through process memory
+		fxmodule.ClientCache,         // the host's *app.Cache now reads through process memory
+		fx.Provide(newMeterProvider), // the one line that turns the cache's metrics on
 		fx.Provide(newMux),
 		fx.Invoke(serve),
 	).Run()
 }
 
-// newMeterProvider is the host's OpenTelemetry MeterProvider, read by the
-// Prometheus exporter (which registers with Prometheus' default registry,
-// served by promhttp.Handler on /metrics). It is flushed and shut down when
-// the app stops.
-func newMeterProvider(lc fx.Lifecycle) (metric.MeterProvider, error) {
-	exporter, err := prometheus.New()
+// metrics is the Prometheus registry the MeterProvider's exporter fills.
+type metrics struct{ reg *promclient.Registry }
+
+// newMeterProvider is an OpenTelemetry MeterProvider whose reader is the
+// Prometheus exporter, on a registry of its own; fxmodule picks it up from
+// the graph.
+func newMeterProvider(lc fx.Lifecycle) (metric.MeterProvider, metrics, error) {
+	reg := promclient.NewRegistry()
+	exp, err := otelprom.New(otelprom.WithRegisterer(reg))
 	if err != nil {
-		return nil, err
+		return nil, metrics{}, err
 	}
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(exp))
 	lc.Append(fx.StopHook(mp.Shutdown))
-	return mp, nil
+	return mp, metrics{reg: reg}, nil
 }
 
 // newMux routes the settings API onto the (client-cached) Cache.
-func newMux(cache *app.Cache, cc *clientcache.ClientCache) *http.ServeMux {
+func newMux(cache *app.Cache, cc *clientcache.ClientCache, m metrics) *http.ServeMux {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /settings/{key}", func(w http.ResponseWriter, r *http.Request) {
 		v, err := app.GetValue[json.RawMessage](r.Context(), cache, "settings:"+r.PathValue("key"))
 		switch {
@@ -100,7 +103,6 @@ func newMux(cache *app.Cache, cc *clientcache.ClientCache) *http.ServeMux {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
-	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.HandleFunc("GET /stats", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(cc.Statistics())
