@@ -156,6 +156,13 @@ var _ = Describe("examples", Ordered, Label("examples"), func() {
 			Expect(get(b)).To(Equal(`"light"`))
 		}
 		Expect(hits()).To(BeNumerically(">=", before+3))
+
+		// The backend calls are timed there too, by command.
+		resp, err = http.Get(b + "/metrics")
+		Expect(err).NotTo(HaveOccurred())
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		Expect(string(body)).To(MatchRegexp(`(?m)^db_client_operation_duration_seconds_count\{[^}]*db_operation_name="[A-Z]`))
 	})
 })
 
