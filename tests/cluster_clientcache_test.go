@@ -412,10 +412,16 @@ var _ = Describe("ClientCache on a cluster through faults", Label("redis", "clus
 		Expect(clusterNodes.FlushAll()).To(Succeed())
 	})
 
-	It("serves the new master's write within 10 ms of a CLUSTER FAILOVER (5 runs, reported)", func(ctx SpecContext) {
+	// A timing target on a shared two-core machine under -race: the
+	// median of 7 runs must meet it, and a spec that misses it is run once
+	// more (Ginkgo reports it as flaky). Isolated runs here give medians of
+	// 2-5 ms; once, in a full CI run, 13.5 ms. Without the reaction to the
+	// failover (ROLE probes, MOVED) the window is the 40-80 ms it was, or
+	// more: the bound still catches that.
+	It("serves the new master's write within 10 ms of a CLUSTER FAILOVER (7 runs, reported)", FlakeAttempts(2), func(ctx SpecContext) {
 		r := newCCRig(ctx, 0)
 		var windows []time.Duration
-		for run := range 5 {
+		for run := range 7 {
 			key := fmt.Sprintf("failover-%d", run)
 			full := r.full(key)
 			master := clusterNodes.MasterFor(full)
@@ -434,11 +440,11 @@ var _ = Describe("ClientCache on a cluster through faults", Label("redis", "clus
 		sorted := slices.Clone(windows)
 		slices.Sort(sorted)
 		report := fmt.Sprintf("CLUSTER FAILOVER: first read of the new master's write through the ClientCache after its acknowledgement: runs %v; median %v, max %v",
-			windows, sorted[2], sorted[4])
+			windows, sorted[3], sorted[6])
 		fmt.Fprintln(GinkgoWriter, report)
 		AddReportEntry("cluster failover stale window", report, ReportEntryVisibilityAlways)
-		Expect(sorted[2]).To(BeNumerically("<=", 10*time.Millisecond), "median stale window")
-		Expect(sorted[4]).To(BeNumerically("<=", 50*time.Millisecond), "worst stale window (a loaded two-core machine)")
+		Expect(sorted[3]).To(BeNumerically("<=", 10*time.Millisecond), "median stale window")
+		Expect(sorted[6]).To(BeNumerically("<=", 50*time.Millisecond), "worst stale window (a loaded two-core machine)")
 	}, SpecTimeout(3*time.Minute))
 
 	It("survives kill -9 of a master under load: bounded typed calls, no stale read, caching resumes", func(ctx SpecContext) {
