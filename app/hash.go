@@ -174,7 +174,7 @@ func (c *Cache) HDel(ctx context.Context, name string, fields []string, opts ...
 	if err := p.HDel(name, fields, opts...); err != nil {
 		return 0, err
 	}
-	return p.Exec(ctx)
+	return p.exec(ctx)
 }
 
 // HDelNames removes field from each hash in names, in one pipeline (Frappe
@@ -188,7 +188,7 @@ func (c *Cache) HDelNames(ctx context.Context, names []string, field string, opt
 			return 0, err
 		}
 	}
-	return p.Exec(ctx)
+	return p.exec(ctx)
 }
 
 // HDelKeys removes field from every hash whose name starts with prefix (glob
@@ -265,7 +265,19 @@ func (p *Pipeline) Len() int { return len(p.dels) }
 
 // Exec sends the queued deletions in one round trip, empties the pipeline
 // and returns how many fields existed. An empty pipeline sends nothing.
-func (p *Pipeline) Exec(ctx context.Context) (int64, error) {
+func (p *Pipeline) Exec(ctx context.Context) (_ int64, err error) {
+	if len(p.dels) == 0 {
+		p.dels = nil
+		return 0, nil
+	}
+	ctx, span := p.c.start(ctx, "rediscache.Pipeline.Exec", "")
+	defer p.c.end(span, &err)
+	return p.exec(ctx)
+}
+
+// exec is Exec without a span of its own, for the Cache methods that trace
+// themselves.
+func (p *Pipeline) exec(ctx context.Context) (int64, error) {
 	dels := p.dels
 	p.dels = nil
 	if len(dels) == 0 {

@@ -38,7 +38,9 @@ func (s *Search) Index() string {
 // pipeline and returns the dictionary size. A zero Score means
 // domain.DefaultScore; Incr adds to the stored score; Payload (nil: none)
 // replaces the stored payload.
-func (s *Search) SugAdd(ctx context.Context, dict string, suggestions ...domain.Suggestion) (int64, error) {
+func (s *Search) SugAdd(ctx context.Context, dict string, suggestions ...domain.Suggestion) (_ int64, err error) {
+	ctx, span := s.c.start(ctx, "rediscache.FT.SugAdd", dict)
+	defer s.c.end(span, &err)
 	k, err := s.c.siteKey(dict)
 	if err != nil {
 		return 0, err
@@ -52,7 +54,9 @@ func (s *Search) SugAdd(ctx context.Context, dict string, suggestions ...domain.
 // SugGet returns the suggestions of dict that complete prefix, best first.
 // A zero opts.Max asks for 10 (domain.DefaultSugMax), as Frappe's sugget
 // does by default, on every backend; see domain.SugGetOptions.Limit.
-func (s *Search) SugGet(ctx context.Context, dict, prefix string, opts domain.SugGetOptions) ([]domain.Suggestion, error) {
+func (s *Search) SugGet(ctx context.Context, dict, prefix string, opts domain.SugGetOptions) (_ []domain.Suggestion, err error) {
+	ctx, span := s.c.start(ctx, "rediscache.FT.SugGet", dict)
+	defer s.c.end(span, &err)
 	k, err := s.c.siteKey(dict)
 	if err != nil {
 		return nil, err
@@ -62,7 +66,9 @@ func (s *Search) SugGet(ctx context.Context, dict, prefix string, opts domain.Su
 
 // SugDel removes the suggestion exactly equal to str from dict and reports
 // whether it was there.
-func (s *Search) SugDel(ctx context.Context, dict, str string) (bool, error) {
+func (s *Search) SugDel(ctx context.Context, dict, str string) (_ bool, err error) {
+	ctx, span := s.c.start(ctx, "rediscache.FT.SugDel", dict)
+	defer s.c.end(span, &err)
 	k, err := s.c.siteKey(dict)
 	if err != nil {
 		return false, err
@@ -71,7 +77,9 @@ func (s *Search) SugDel(ctx context.Context, dict, str string) (bool, error) {
 }
 
 // SugLen returns the number of suggestions in dict.
-func (s *Search) SugLen(ctx context.Context, dict string) (int64, error) {
+func (s *Search) SugLen(ctx context.Context, dict string) (_ int64, err error) {
+	ctx, span := s.c.start(ctx, "rediscache.FT.SugLen", dict)
+	defer s.c.end(span, &err)
 	k, err := s.c.siteKey(dict)
 	if err != nil {
 		return 0, err

@@ -208,3 +208,58 @@ func TestWithoutTelemetryCostsNothing(t *testing.T) {
 	tracedAllocs := testing.AllocsPerRun(100, func() { _, _ = traced.LLen(context.Background(), "l") })
 	t.Logf("allocs per LLen: %.0f without telemetry, %.0f with the global no-op providers", allocs, tracedAllocs)
 }
+
+// Pipeline.Exec and the FT handle's operations are spans too; HDel, which
+// runs a pipeline, is one span.
+func TestWithTelemetryPipelineAndSearchSpans(t *testing.T) {
+	ctx := context.Background()
+	tp, exp := newTracer(t)
+	store := memory.New(memory.Config{})
+	t.Cleanup(func() { _ = store.DB().Close() })
+	cache, err := app.New(store, app.Config{Site: "s1"}, app.WithTelemetry(app.Telemetry{TracerProvider: tp}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cache.HSet(ctx, "h", "f", 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cache.HDel(ctx, "h", []string{"f"}); err != nil {
+		t.Fatal(err)
+	}
+	p := cache.Pipeline()
+	if err := p.HDel("h", []string{"g"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cache.Pipeline().Exec(ctx); err != nil { // empty: nothing sent, no span
+		t.Fatal(err)
+	}
+	ft := cache.FT("")
+	if _, err := ft.SugAdd(ctx, "secret-dict", domain.Suggestion{String: "Zürich"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ft.SugGet(ctx, "secret-dict", "zu", domain.SugGetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ft.SugDel(ctx, "secret-dict", "Zürich"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ft.SugLen(ctx, "secret-dict"); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range exp.GetSpans() {
+		names = append(names, s.Name)
+		for _, kv := range s.Attributes {
+			if strings.Contains(kv.Value.Emit(), "secret") {
+				t.Errorf("%s: attribute %s = %q holds the key", s.Name, kv.Key, kv.Value.Emit())
+			}
+		}
+	}
+	want := "rediscache.HSet,rediscache.HDel,rediscache.Pipeline.Exec,rediscache.FT.SugAdd,rediscache.FT.SugGet,rediscache.FT.SugDel,rediscache.FT.SugLen"
+	if got := strings.Join(names, ","); got != want {
+		t.Errorf("spans %s\nwant  %s", got, want)
+	}
+}
