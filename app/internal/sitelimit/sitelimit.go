@@ -64,15 +64,22 @@ type sharedKey struct {
 
 // Shared returns the Limiter shared by everyone passing the same owner
 // (e.g. the metric.Meter the counts go to) and settings. An owner that
-// cannot be a map key gets a Limiter of its own.
-func Shared(owner any, key, other string, limit int) *Limiter {
+// cannot be a map key gets a Limiter of its own, as does one whose type is
+// comparable but whose value is not (a struct holding an interface that
+// holds a slice: hashing it panics, which is recovered here).
+func Shared(owner any, key, other string, limit int) (l *Limiter) {
 	if owner == nil || !reflect.TypeOf(owner).Comparable() {
 		return New(key, other, limit)
 	}
+	defer func() {
+		if recover() != nil {
+			l = New(key, other, limit)
+		}
+	}()
 	k := sharedKey{owner: owner, key: key, other: other, limit: limit}
-	if l, ok := shared.Load(k); ok {
-		return l.(*Limiter)
+	if v, ok := shared.Load(k); ok {
+		return v.(*Limiter)
 	}
-	l, _ := shared.LoadOrStore(k, New(key, other, limit))
-	return l.(*Limiter)
+	v, _ := shared.LoadOrStore(k, New(key, other, limit))
+	return v.(*Limiter)
 }
